@@ -1,0 +1,47 @@
+"""The slow cell of nbs/43_algorithm.ipynb as a script: run from the repository root with HARMOQ_DATA set (about 40 min on 2 CPU cores)."""
+import json, statistics, time, torch
+from pathlib import Path
+from harmoq.core import provenance, write_json, data_root
+from harmoq.data import image_files, calibration_patches
+from harmoq.baselines import calibrate, PRESETS
+from harmoq.calibration import batches
+from harmoq.metrics import psnr
+from harmoq.models import load_model
+from harmoq.quant import QuantConfig
+from harmoq.algorithm import quantize, HarmoQConfig
+torch.set_num_threads(1)
+dat = load_model('dat-light', 4).eval()
+files = image_files(data_root() / 'calib' / 'SunHays80')
+cal_files, held_files = [f for i, f in enumerate(files) if i % 5], files[::5]
+preset = PRESETS['cpu']
+lr_cal, _ = calibration_patches(cal_files, preset.patches, preset.patch * 4, 4, seed=preset.seed)
+lr_held, hr_held = calibration_patches(held_files, 16, 192, 4, seed=1)
+with torch.no_grad(): fp_sr = torch.cat([dat(b) for b in batches(lr_held, 4)])
+def held_out(model) -> dict:
+    with torch.no_grad(): sr = torch.cat([model(b) for b in batches(lr_held, 4)])
+    return dict(psnr=statistics.mean(psnr(s, h, 4) for s, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(s, f, 4) for s, f in zip(sr, fp_sr)))
+path = Path('results/harmoq/variants_dat-light_x4_w3a3.json')
+out = json.loads(path.read_text()) if path.exists() else dict(runs={})
+out.update(provenance=provenance(argv=['experiments/harmoq_variants.py (= slow cell of nbs/43_algorithm.ipynb)'], seed=0), fp=held_out(dat), bits=3,
+           calibration='SunHays80 (DIV2K stand-in): 32 LR 24x24 patches from the 64 non-held-out images (cpu preset)',
+           evaluation='16 LR 48x48 / HR 192x192 patches from the 16 held-out SunHays80 images; PSNR Y, border 4')
+VARIANTS = {
+    'harmoq as printed (minmax, paper SRC, scalar HSO, compound, layer only)':
+        dict(init='minmax', src_form='paper', hso='scalar', layer_objective='compound', reconstruction=None),
+    'harmoq layer-wise (defaults, no reconstruction)': dict(reconstruction=None),
+    'harmoq (defaults: + output term 150 x 4)': dict(),
+}
+for name in ('dobi',):
+    if name in out['runs']: continue
+    qm, info = calibrate(dat, name, QuantConfig(w_bits=3, a_bits=3), lr_cal, preset)
+    out['runs'][name] = dict(held_out(qm), calib_seconds=info['calib_seconds']); write_json(out, path); print(name, out['runs'][name], flush=True)
+for name, kw in VARIANTS.items():
+    if name in out['runs']: continue
+    qm, lg = quantize(dat, lr_cal, HarmoQConfig(w_bits=3, a_bits=3, **kw))
+    out['runs'][name] = dict(held_out(qm), calib_seconds=lg['calib_seconds'], config=kw, L_total=[lg['initial']] + [r['L_total'] for r in lg['iterations']])
+    write_json(out, path); print(name, out['runs'][name], flush=True)
+for name in ('2dquant',):
+    if name in out['runs']: continue
+    qm, info = calibrate(dat, name, QuantConfig(w_bits=3, a_bits=3), lr_cal, preset)
+    out['runs'][name] = dict(held_out(qm), calib_seconds=info['calib_seconds']); write_json(out, path); print(name, out['runs'][name], flush=True)
+print('VARIANTS DONE')
