@@ -102,7 +102,17 @@ class UniformQuantizer(nn.Module):
             return x
         if not self.calibrated: raise HarmoqError('a quantizer was used before calibration: calibrate the model first (see harmoq.baselines)')
         lo, hi = self.bounds()
-        return fake_quant(x, self._shape(lo, x.dim()), self._shape(hi, x.dim()), self.bits)
+        fast = _fast_fake_quant(x, lo, hi, self.bits, self.channels, self.axis)
+        return fast if fast is not None else fake_quant(x, self._shape(lo, x.dim()), self._shape(hi, x.dim()), self.bits)
+
+# %% ../nbs/30_quant.ipynb #42bcdac3
+def _fast_fake_quant(x:Tensor, lo:Tensor, hi:Tensor, bits:int, channels:int|None, axis:int) -> Tensor|None:
+    "`fake_quant` by the fused Triton kernels when they apply (CUDA float32 input, per tensor or per channel along axis 0, triton installed), else None."
+    if not x.is_cuda or x.dtype != torch.float32 or lo.dtype != torch.float32 or lo.device != x.device or (channels and axis != 0): return None
+    from harmoq.kernels.core import HAVE_TRITON   # imported here: CPU-only use never loads triton
+    if not HAVE_TRITON: return None
+    from harmoq.kernels.fake_quant import fake_quant_triton
+    return fake_quant_triton(x, lo, hi, bits)
 
 # %% ../nbs/30_quant.ipynb #67d1077d
 class Observer:

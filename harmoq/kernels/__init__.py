@@ -1,0 +1,1 @@
+"Triton GPU kernels for quantized inference and calibration (they also run on the CPU in Triton's interpreter)."
