@@ -1,5 +1,9 @@
-"""The slow cell of nbs/43_algorithm.ipynb as a script: run from the repository root with HARMOQ_DATA set (about 40 min on 2 CPU cores)."""
-import json, statistics, time, torch
+"""The slow cell of nbs/43_algorithm.ipynb as a script: run from the repository root with HARMOQ_DATA set (about 40 min on 2 CPU cores).
+
+With `--output-steps N` it measures instead how HarmoQ's margin over 2DQuant depends on the output-term budget: both
+methods with N distillation steps of 4 patches (150 is the cpu preset's), into results/harmoq/budget_dat-light_x4_w3a3.json;
+`--only 2dquant` or `--only harmoq` runs one of the two (two processes share a 2-core machine)."""
+import argparse, dataclasses, json, statistics, time, torch
 from pathlib import Path
 from harmoq.core import provenance, write_json, data_root
 from harmoq.data import image_files, calibration_patches
@@ -9,6 +13,10 @@ from harmoq.metrics import psnr
 from harmoq.models import load_model
 from harmoq.quant import QuantConfig
 from harmoq.algorithm import quantize, HarmoQConfig
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument('--output-steps', type=int, default=None, help='output-term budget study: steps of both methods (default: the variants study)')
+ap.add_argument('--only', choices=('2dquant', 'harmoq'), default=None, help='with --output-steps: run one method only')
+args = ap.parse_args()
 torch.set_num_threads(1)
 dat = load_model('dat-light', 4).eval()
 files = image_files(data_root() / 'calib' / 'SunHays80')
@@ -20,9 +28,12 @@ with torch.no_grad(): fp_sr = torch.cat([dat(b) for b in batches(lr_held, 4)])
 def held_out(model) -> dict:
     with torch.no_grad(): sr = torch.cat([model(b) for b in batches(lr_held, 4)])
     return dict(psnr=statistics.mean(psnr(s, h, 4) for s, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(s, f, 4) for s, f in zip(sr, fp_sr)))
-path = Path('results/harmoq/variants_dat-light_x4_w3a3.json')
+budget = args.output_steps
+path = Path('results/harmoq/variants_dat-light_x4_w3a3.json' if budget is None else 'results/harmoq/budget_dat-light_x4_w3a3.json')
 out = json.loads(path.read_text()) if path.exists() else dict(runs={})
-out.update(provenance=provenance(argv=['experiments/harmoq_variants.py (= slow cell of nbs/43_algorithm.ipynb)'], seed=0), fp=held_out(dat), bits=3,
+out.update(provenance=provenance(argv=['experiments/harmoq_variants.py (= slow cell of nbs/43_algorithm.ipynb)'] if budget is None else
+                                 ['experiments/harmoq_variants.py', '--output-steps', str(budget)] + (['--only', args.only] if args.only else []), seed=0),
+           fp=held_out(dat), bits=3,
            calibration='SunHays80 (DIV2K stand-in): 32 LR 24x24 patches from the 64 non-held-out images (cpu preset)',
            evaluation='16 LR 48x48 / HR 192x192 patches from the 16 held-out SunHays80 images; PSNR Y, border 4')
 VARIANTS = {
@@ -31,6 +42,17 @@ VARIANTS = {
     'harmoq layer-wise (defaults, no reconstruction)': dict(reconstruction=None),
     'harmoq (defaults: + output term 150 x 4)': dict(),
 }
+if budget is not None:        # the output-term budget study, one row per (method, budget); each row keeps its own provenance
+    for method in ((args.only,) if args.only else ('2dquant', 'harmoq')):
+        name = f'{method} ({budget} x 4)'
+        if name in out['runs']: continue
+        t0 = time.time()
+        if method == '2dquant': qm, info = calibrate(dat, '2dquant', QuantConfig(w_bits=3, a_bits=3), lr_cal, dataclasses.replace(preset, dqc_steps=budget))
+        else: qm, info = quantize(dat, lr_cal, HarmoQConfig(w_bits=3, a_bits=3, output_steps=budget))
+        row = dict(held_out(qm), calib_seconds=info['calib_seconds'], output_steps=budget, provenance=out['provenance'])
+        out = json.loads(path.read_text()) if path.exists() else out       # another process may have written its row meanwhile
+        out.setdefault('runs', {})[name] = row; write_json(out, path); print(name, row, flush=True)
+    raise SystemExit(0)
 for name in ('dobi',):
     if name in out['runs']: continue
     qm, info = calibrate(dat, name, QuantConfig(w_bits=3, a_bits=3), lr_cal, preset)
