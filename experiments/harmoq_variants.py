@@ -13,26 +13,31 @@ from harmoq.metrics import psnr
 from harmoq.models import load_model
 from harmoq.quant import QuantConfig
 from harmoq.algorithm import quantize, HarmoQConfig
+from harmoq.evaluate import _pick_device
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--output-steps', type=int, default=None, help='output-term budget study: steps of both methods (default: the variants study)')
 ap.add_argument('--only', choices=('2dquant', 'harmoq'), default=None, help='with --output-steps: run one method only')
+ap.add_argument('--device', default='cpu', help="with --output-steps: 'cpu', 'cuda' or 'auto'")
+ap.add_argument('--json', default=None, help='with --output-steps: result file (default results/harmoq/budget_dat-light_x4_w3a3.json)')
 args = ap.parse_args()
 torch.set_num_threads(1)
-dat = load_model('dat-light', 4).eval()
+dev = _pick_device(args.device if args.output_steps is not None else 'cpu')
+dat = load_model('dat-light', 4).eval().to(dev)
 files = image_files(data_root() / 'calib' / 'SunHays80')
 cal_files, held_files = [f for i, f in enumerate(files) if i % 5], files[::5]
 preset = PRESETS['cpu']
 lr_cal, _ = calibration_patches(cal_files, preset.patches, preset.patch * 4, 4, seed=preset.seed)
 lr_held, hr_held = calibration_patches(held_files, 16, 192, 4, seed=1)
-with torch.no_grad(): fp_sr = torch.cat([dat(b) for b in batches(lr_held, 4)])
+with torch.no_grad(): fp_sr = torch.cat([dat(b.to(dev)).cpu() for b in batches(lr_held, 4)])
 def held_out(model) -> dict:
-    with torch.no_grad(): sr = torch.cat([model(b) for b in batches(lr_held, 4)])
+    with torch.no_grad(): sr = torch.cat([model(b.to(dev)).cpu() for b in batches(lr_held, 4)])
     return dict(psnr=statistics.mean(psnr(s, h, 4) for s, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(s, f, 4) for s, f in zip(sr, fp_sr)))
 budget = args.output_steps
-path = Path('results/harmoq/variants_dat-light_x4_w3a3.json' if budget is None else 'results/harmoq/budget_dat-light_x4_w3a3.json')
+path = Path('results/harmoq/variants_dat-light_x4_w3a3.json' if budget is None else args.json or 'results/harmoq/budget_dat-light_x4_w3a3.json')
 out = json.loads(path.read_text()) if path.exists() else dict(runs={})
 out.update(provenance=provenance(argv=['experiments/harmoq_variants.py (= slow cell of nbs/43_algorithm.ipynb)'] if budget is None else
-                                 ['experiments/harmoq_variants.py', '--output-steps', str(budget)] + (['--only', args.only] if args.only else []), seed=0),
+                                 ['experiments/harmoq_variants.py', '--output-steps', str(budget)] + (['--only', args.only] if args.only else [])
+                                 + (['--device', args.device] if args.device != 'cpu' else []), device=dev, seed=0),
            fp=held_out(dat), bits=3,
            calibration='SunHays80 (DIV2K stand-in): 32 LR 24x24 patches from the 64 non-held-out images (cpu preset)',
            evaluation='16 LR 48x48 / HR 192x192 patches from the 16 held-out SunHays80 images; PSNR Y, border 4')
