@@ -1,4 +1,4 @@
-"""The slow cell of nbs/43_algorithm.ipynb as a script: run from the repository root with HARMOQ_DATA set (about 40 min on 2 CPU cores).
+"""The slow cell of nbs/43_algorithm.ipynb as a script: run from the repository root with HARMOQ_DATA set (each row records its calibration time).
 
 With `--output-steps N` it measures instead how HarmoQ's margin over 2DQuant depends on the output-term budget: both
 methods with N distillation steps of 4 patches (150 is the cpu preset's), into results/harmoq/budget_dat-light_x4_w3a3.json;
