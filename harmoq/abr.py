@@ -4,20 +4,20 @@
 
 # %% ../nbs/42_abr.ipynb #7ee52d6c
 from __future__ import annotations
-import math, time
+import math, time, warnings
 from typing import Callable
 import torch
 from torch import nn, Tensor
-from .core import HarmoqError
 import torch.nn.functional as F
+from .core import HarmoqError, deprecated_names
 from .quant import fake_quant, UniformQuantizer, QuantLinear, QuantConv2d, quantizers, set_quant_mode
-from .calibration import Capture, distill_bounds, batches
+from .calibration import Capture, distill_bounds, batches, capture_inputs, progress_bar
 from .data import check_calibration_data
 
 # %% auto #0
-__all__ = ['OBJECTIVES', 'LAYER_TYPES', 'bound_derivatives', 'compound_error', 'boundary_gradients', 'cosine_warmup',
-           'refine_bounds', 'quant_linears', 'quant_layers', 'layer_rows', 'capture_layer_inputs', 'layer_error',
-           'adaptive_boundary_refinement']
+__all__ = ['OBJECTIVES', 'LAYER_TYPES', 'RECONSTRUCTIONS', 'bound_derivatives', 'compound_error', 'boundary_gradients',
+           'cosine_warmup', 'ProjectedAdam', 'StoppingRule', 'violation_rule', 'refine_bounds', 'quant_linears',
+           'quant_layers', 'layer_rows', 'capture_layer_inputs', 'layer_loss', 'adaptive_boundary_refinement']
 
 # %% ../nbs/42_abr.ipynb #43f17c94
 def bound_derivatives(v:Tensor, lo:Tensor, hi:Tensor, bits:int, ste:bool=True) -> tuple[Tensor, Tensor, Tensor]:
@@ -109,6 +109,101 @@ def _quantizer_pairs(target) -> list:
     return [(q.lo, q.hi) for q in qs]
 
 # %% ../nbs/42_abr.ipynb #996945f1
+class ProjectedAdam:
+    "Adam, in place, on the `(lo, hi)` bound pairs: global gradient-norm clipping, weight decay, per-bound rates, then the projection `hi >= lo + margin`."
+    def __init__(self, pairs:list, betas:tuple=(0.9, 0.999), eps:float=1e-8, weight_decay:float=1e-5, clip_grad_norm:float|None=1.0,
+                 margin:float=0.01, lr_relative:bool=True):
+        self.pairs, self.params = pairs, [p for pair in pairs for p in pair]
+        self.betas, self.eps, self.weight_decay, self.clip_grad_norm = betas, eps, weight_decay, clip_grad_norm
+        with torch.no_grad():
+            ranges = [(hi - lo).detach().clone() for lo, hi in pairs]
+            self.margins = [torch.clamp(r, max=margin) for r in ranges]          # never force a range wider than it starts
+            self.rates = [r for r in ranges for _ in (0, 1)] if lr_relative else [None] * len(self.params)
+        self.m1, self.m2 = [torch.zeros_like(p) for p in self.params], [torch.zeros_like(p) for p in self.params]
+
+    def project(self):
+        "Keep every pair ordered with at least its margin between the bounds."
+        with torch.no_grad():
+            for (lo, hi), m in zip(self.pairs, self.margins):
+                lo.copy_(torch.minimum(lo, hi - m)); hi.copy_(torch.maximum(hi, lo + m))
+
+    def step(self, grads:list, rate:float, t:int) -> float:
+        "One Adam step (`t`: its 1-based count, for the bias correction) at learning rate `rate`, then the projection; returns the gradient norm before clipping."
+        b1, b2 = self.betas
+        norm = math.sqrt(sum((g.double() ** 2).sum().item() for g in grads))
+        c = min(1.0, self.clip_grad_norm / (norm + 1e-6)) if self.clip_grad_norm else 1.0   # as torch's clip_grad_norm_
+        with torch.no_grad():
+            for p, g, a1, a2, k in zip(self.params, grads, self.m1, self.m2, self.rates):
+                g = g * c + self.weight_decay * p
+                a1.mul_(b1).add_(g, alpha=1 - b1); a2.mul_(b2).addcmul_(g, g, value=1 - b2)
+                upd = (a1 / (1 - b1 ** t)) / ((a2 / (1 - b2 ** t)).sqrt() + self.eps)
+                p.sub_(rate * (upd if k is None else k * upd))
+        self.project()
+        return norm
+
+    def bounds(self) -> list: return [p.detach().clone() for p in self.params]
+    def state(self) -> dict:
+        "A copy of the bounds and Adam's moments."
+        return dict(params=self.bounds(), m1=[m.clone() for m in self.m1], m2=[m.clone() for m in self.m2])
+    def restore(self, state:dict):
+        "Return to a `state()` (the bounds, or the bounds and the moments)."
+        with torch.no_grad():
+            for p, v in zip(self.params, state['params']): p.copy_(v)
+        for dst, src in ((self.m1, state.get('m1')), (self.m2, state.get('m2'))):
+            for d_, s_ in zip(dst, src or []): d_.copy_(s_)
+
+# %% ../nbs/42_abr.ipynb #c328a0f5
+class StoppingRule:
+    "Early stopping: `'abs_tol'` after `patience` consecutive accepted steps with |dL| < `abs_tol`, `'rel_tol'` with |dL| < `rel_tol` |L|."
+    def __init__(self, abs_tol:float=1e-5, rel_tol:float=1e-4, patience:int=50):
+        self.abs_tol, self.rel_tol, self.patience, self.small_abs, self.small_rel = abs_tol, rel_tol, patience, 0, 0
+    def update(self, L:float, L_prev:float) -> str|None:
+        "Record an accepted step from `L_prev` to `L`; the reason to stop, or None."
+        dL = abs(L - L_prev)
+        self.small_abs = self.small_abs + 1 if dL < self.abs_tol else 0
+        self.small_rel = self.small_rel + 1 if dL < self.rel_tol * abs(L_prev) else 0
+        if self.small_abs >= self.patience: return 'abs_tol'
+        if self.small_rel >= self.patience: return 'rel_tol'
+        return None
+
+def violation_rule(rollback, tol:float=0.01) -> Callable:
+    "`violated(L, info, valid, best, L0) -> bool` for `rollback` None/False (non-finite losses only), 'loss', 'balance' or a callable `(L, info, L_valid, info_valid)`."
+    if rollback is True: rollback = 'loss'
+    if not (rollback in (None, False, 'loss', 'balance') or callable(rollback)):
+        raise HarmoqError(f"rollback must be None, 'loss', 'balance' or a callable, not {rollback!r}")
+    def violated(L, info, valid, best, L0) -> bool:
+        if not math.isfinite(L): return True
+        if rollback in (None, False): return False
+        if callable(rollback): return bool(rollback(L, info, valid['loss'], valid['info']))
+        if rollback == 'loss': return L > best + 1.5 * tol * L0
+        if 'act' not in info: raise HarmoqError("rollback='balance' needs the error's activation and weight parts: loss_fn must return a dict with 'act' and 'weight'")
+        gap, gap_valid = abs(info['act'] - info['weight']), abs(valid['info']['act'] - valid['info']['weight'])
+        return gap > 1.5 * tol * L0 and gap > gap_valid
+    return violated
+
+# %% ../nbs/42_abr.ipynb #ca4e6c4b
+def _layer_objective(layer, x:Tensor, objective:str, grad:str, params:list) -> Callable:
+    "`() -> (L_total, gradients, parts)` of a layer on its rows `x`, by the closed form (`'analytic'`) or autograd."
+    a, w = layer.a_quant, layer.w_quant
+    def evaluate():
+        xs, W, R = _layer_tensors(layer, x)
+        if grad == 'analytic':
+            with torch.no_grad(): d = boundary_gradients(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
+            return d['loss'].item(), [d['lx'], d['ux'], d['lw'], d['uw']], dict(act=d['act'].item(), weight=d['weight'].item())
+        loss = compound_error(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
+        return loss.item(), list(torch.autograd.grad(loss, params)), {}
+    return evaluate
+
+def _closure_objective(loss_fn:Callable, params:list) -> Callable:
+    "`() -> (loss, gradients, info)` of a closure returning a loss tensor or a dict with 'loss' (autograd)."
+    def evaluate():
+        out = loss_fn()
+        loss, info = (out['loss'], {k: float(v) for k, v in out.items() if k != 'loss'}) if isinstance(out, dict) else (out, {})
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        return loss.item(), [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)], info
+    return evaluate
+
+# %% ../nbs/42_abr.ipynb #3a227f8b
 def refine_bounds(target, x:Tensor|None=None, loss_fn:Callable|None=None, steps:int=3000, lr:float=1e-2, lr_min:float=1e-4,
                   warmup:int=300, betas:tuple=(0.9, 0.999), eps:float=1e-8, weight_decay:float=1e-5,
                   clip_grad_norm:float|None=1.0, margin:float=0.01, lr_relative:bool=True, objective:str='compound',
@@ -117,97 +212,47 @@ def refine_bounds(target, x:Tensor|None=None, loss_fn:Callable|None=None, steps:
                   keep_best:bool=True) -> dict:
     "Projected Adam on quantizer bounds (in place) with the paper's schedule: `target` is a QuantLinear (its L_total on rows `x`) or quantizers with a `loss_fn` closure."
     pairs = _quantizer_pairs(target)
-    params = [p for pair in pairs for p in pair]
     if grad not in ('analytic', 'autograd'): raise HarmoqError(f"grad must be 'analytic' or 'autograd', not {grad!r}")
-    if rollback is True: rollback = 'loss'
-    if not (rollback in (None, False, 'loss', 'balance') or callable(rollback)):
-        raise HarmoqError(f"rollback must be None, 'loss', 'balance' or a callable, not {rollback!r}")
+    violated = violation_rule(rollback, tol)
+    opt = ProjectedAdam(pairs, betas, eps, weight_decay, clip_grad_norm, margin, lr_relative)
     if isinstance(target, LAYER_TYPES):
         if x is None: raise HarmoqError('refine_bounds on a layer needs its input rows x')
         _check_objective(objective)
-        a, w = target.a_quant, target.w_quant
-        def evaluate():
-            xs, W, R = _layer_tensors(target, x)
-            if grad == 'analytic':
-                with torch.no_grad(): d = boundary_gradients(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
-                return d['loss'].item(), [d['lx'], d['ux'], d['lw'], d['uw']], dict(act=d['act'].item(), weight=d['weight'].item())
-            loss = compound_error(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
-            return loss.item(), list(torch.autograd.grad(loss, params)), {}
+        evaluate = _layer_objective(target, x, objective, grad, opt.params)
     else:
         if loss_fn is None: raise HarmoqError('refine_bounds on quantizers needs loss_fn, a closure returning the loss (or a dict with "loss")')
-        def evaluate():
-            out = loss_fn()
-            loss, info = (out['loss'], {k: float(v) for k, v in out.items() if k != 'loss'}) if isinstance(out, dict) else (out, {})
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-            return loss.item(), [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads)], info
-    with torch.no_grad():
-        ranges = [(hi - lo).detach().clone() for lo, hi in pairs]
-        margins = [torch.clamp(r, max=margin) for r in ranges]          # never force a range wider than it starts
-        rates = [r for r in ranges for _ in (0, 1)] if lr_relative else [None] * len(params)
-
-    def project():
-        with torch.no_grad():
-            for (lo, hi), m in zip(pairs, margins):
-                lo.copy_(torch.minimum(lo, hi - m)); hi.copy_(torch.maximum(hi, lo + m))
-
-    def violated(L, info, valid) -> bool:
-        if not math.isfinite(L): return True
-        if rollback in (None, False): return False
-        if callable(rollback): return bool(rollback(L, info, valid['loss'], valid['info']))
-        if rollback == 'loss': return L > best + 1.5 * tol * L0
-        if 'act' not in info: raise HarmoqError("rollback='balance' needs the error's activation and weight parts: loss_fn must return a dict with 'act' and 'weight'")
-        gap, gap_valid = abs(info['act'] - info['weight']), abs(valid['info']['act'] - valid['info']['weight'])
-        return gap > 1.5 * tol * L0 and gap > gap_valid
-
-    m1, m2 = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]
-    def snapshot(L, g, info, t):
-        return dict(params=[p.detach().clone() for p in params], m1=[m.clone() for m in m1], m2=[m.clone() for m in m2],
-                    loss=L, grads=g, info=info, t=t)
+        evaluate = _closure_objective(loss_fn, opt.params)
+    stopping = StoppingRule(abs_tol, rel_tol, patience)
     L, g, info = evaluate()
     L0 = best = L
-    best_params = [p.detach().clone() for p in params]
-    valid = snapshot(L, g, info, 0)
+    best_params = opt.bounds()
+    valid = dict(opt.state(), loss=L, grads=g, info=info, t=0)       # the last accepted state, where a rollback returns
     hist, lrs, norms, rollbacks = [L], [], [], []
-    lr_scale, small_abs, small_rel, stop, accepted, rebalances, step = 1.0, 0, 0, 'steps', 0, 0, -1
+    lr_scale, stop, accepted, rebalances, step = 1.0, 'steps', 0, 0, -1
     for step in range(steps):
         rate = cosine_warmup(step, steps, lr, lr_min, warmup) * lr_scale
-        g, t = valid['grads'], valid['t'] + 1
-        norm = math.sqrt(sum((gi.double() ** 2).sum().item() for gi in g))
-        c = min(1.0, clip_grad_norm / (norm + 1e-6)) if clip_grad_norm else 1.0   # as torch's clip_grad_norm_
-        with torch.no_grad():
-            for p, gi, a1, a2, k in zip(params, g, m1, m2, rates):
-                gi = gi * c + weight_decay * p
-                a1.mul_(betas[0]).add_(gi, alpha=1 - betas[0]); a2.mul_(betas[1]).addcmul_(gi, gi, value=1 - betas[1])
-                upd = (a1 / (1 - betas[0] ** t)) / ((a2 / (1 - betas[1] ** t)).sqrt() + eps)
-                p.sub_(rate * (upd if k is None else k * upd))
-        project()
+        t = valid['t'] + 1
+        norm = opt.step(valid['grads'], rate, t)
         L, g, info = evaluate()
-        if violated(L, info, valid):                     # back to the last valid state, half the learning rate
-            with torch.no_grad():
-                for p, v in zip(params, valid['params']): p.copy_(v)
-            for dst, src in ((m1, valid['m1']), (m2, valid['m2'])):
-                for d_, s_ in zip(dst, src): d_.copy_(s_)
+        if violated(L, info, valid, best, L0):             # back to the last valid state, half the learning rate
+            opt.restore(valid)
             lr_scale *= 0.5; rollbacks.append(step)
             if len(rollbacks) >= max_halvings: stop = 'lr_exhausted'; break
             continue
         accepted += 1
-        dL = abs(L - valid['loss'])
-        small_abs = small_abs + 1 if dL < abs_tol else 0
-        small_rel = small_rel + 1 if dL < rel_tol * abs(valid['loss']) else 0
-        valid = snapshot(L, g, info, t)
+        reason = stopping.update(L, valid['loss'])
+        valid = dict(opt.state(), loss=L, grads=g, info=info, t=t)
         hist.append(L); lrs.append(rate); norms.append(norm)
-        if L < best: best, best_params = L, [p.detach().clone() for p in params]
+        if L < best: best, best_params = L, opt.bounds()
         if rebalance is not None and accepted % rebalance_every == 0:
             rebalance(step); rebalances += 1
-            L, g, info = evaluate()                      # the hook may change the objective: its state is the new valid one
-            valid, hist[-1] = snapshot(L, g, info, t), L
-            best, best_params = L, [p.detach().clone() for p in params]
-        if small_abs >= patience: stop = 'abs_tol'; break
-        if small_rel >= patience: stop = 'rel_tol'; break
+            L, g, info = evaluate()                          # the hook may change the objective: its state is the new valid one
+            valid, hist[-1] = dict(opt.state(), loss=L, grads=g, info=info, t=t), L
+            best, best_params = L, opt.bounds()
+        if reason: stop = reason; break
     final = hist[-1]
     if keep_best and best < final:
-        with torch.no_grad():
-            for p, v in zip(params, best_params): p.copy_(v)
+        opt.restore(dict(params=best_params))
         final = best
     return dict(loss=hist, lr=lrs, grad_norm=norms, rollbacks=rollbacks, rebalances=rebalances, stop=stop,
                 steps=step + 1, accepted=accepted, initial=L0, final=final)
@@ -229,67 +274,65 @@ def layer_rows(layer:nn.Module, x:Tensor) -> Tensor:
         return u.transpose(1, 2).reshape(-1, u.shape[1])
     return x.reshape(-1, x.shape[-1])
 
-@torch.no_grad()
-def capture_layer_inputs(qmodel:nn.Module, lr:Tensor, names:list|None=None, max_rows:int|None=2048, batch_size:int=8, seed:int=0) -> dict:
-    "`{name: rows}`: a seeded random subset of `max_rows` full-precision input rows of each named layer on LR patches `lr`."
-    check_calibration_data(lr)
+def capture_layer_inputs(qmodel:nn.Module, calib:Tensor, names:list|None=None, max_rows:int|None=2048, batch_size:int=8, seed:int=0,
+                         progress:bool=False) -> dict:
+    "`{name: rows}`: a seeded random subset of `max_rows` (None or 0: all) full-precision input rows of each named layer on LR patches `calib`."
     names = quant_layers(qmodel) if names is None else names
-    modes = [(q, q.mode) for _, q in quantizers(qmodel)]
-    set_quant_mode(qmodel, weights='off', activations='off')
-    dev = next(qmodel.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    data = {n: [] for n in names}
-    def hook(name):
-        def h(mod, args, out):   # rows per batch, subsampled at once so that im2col rows never pile up
-            r = layer_rows(mod, args[0].detach())
-            data[name].append(r if not max_rows else r[torch.randperm(len(r), generator=gen)[:max_rows].to(r.device)])
-        return h
-    handles = [qmodel.get_submodule(n).register_forward_hook(hook(n)) for n in names]
-    try:
-        for b in batches(lr, batch_size): qmodel(b.to(dev))
-    finally:
-        for h in handles: h.remove()
-        for q, mode in modes: q.mode = mode
-    out = {}
-    for n in names:
-        r = torch.cat(data[n])
-        out[n] = r if not max_rows or len(r) <= max_rows else r[torch.randperm(len(r), generator=gen)[:max_rows].to(r.device)]
-    return out
+    return capture_inputs(qmodel, calib, names, max_rows or None, batch_size, seed, as_rows=layer_rows, progress=progress)
 
-def layer_error(layer:QuantLinear, x:Tensor, objective:str='compound', parts:bool=False):
-    "L_total of a `QuantLinear` on input rows `x` with its current bounds (`parts=True`: also its activation and weight parts)."
+def layer_loss(layer:QuantLinear, x:Tensor, objective:str='compound', parts:bool=False):
+    "L_total of a quantized layer on input rows `x` with its current bounds: the mean squared output error, not relative (`parts=True`: also its activation and weight parts)."
     xs, W, R = _layer_tensors(layer, x.to(layer.weight.dtype))
     a, w = layer.a_quant, layer.w_quant
     with torch.no_grad(): d = boundary_gradients(xs, W, *a.bounds(), *w.bounds(), a.bits, w.bits, objective, W_ref=R)
     return {k: d[k].item() for k in ('loss', 'act', 'weight')} if parts else d['loss'].item()
 
+__getattr__ = deprecated_names('harmoq.abr', {'layer_error': ('harmoq.abr.layer_loss', layer_loss)})
+
 # %% ../nbs/42_abr.ipynb #85f9da4b
-def adaptive_boundary_refinement(qmodel:nn.Module, lr:Tensor, steps:int=300, objective:str='layer', fp_model:nn.Module|None=None,
-                                 warmup:int|None=None, max_rows:int=2048, batch_size:int=8, layer_objective:str='compound',
+RECONSTRUCTIONS = (None, 'output', 'block')
+
+def _old_abr_arguments(reconstruction, objective:str, kw:dict) -> tuple:
+    "Map the previous release's `objective='layer'|'output'|'block'` and `layer_objective=` (deprecated) to `reconstruction` and `objective`."
+    if objective in ('layer', 'output', 'block'):
+        warnings.warn("adaptive_boundary_refinement(objective='layer'|'output'|'block') is deprecated: use reconstruction=None|'output'|'block' "
+                      "(objective is the layer error, 'compound' or 'full')", DeprecationWarning, stacklevel=3)
+        reconstruction, objective = (None if objective == 'layer' else objective), kw.pop('layer_objective', 'compound')
+    if 'layer_objective' in kw:
+        warnings.warn('adaptive_boundary_refinement(layer_objective=) is deprecated: use objective=', DeprecationWarning, stacklevel=3)
+        objective = kw.pop('layer_objective')
+    if reconstruction == 'layer': reconstruction = None
+    return reconstruction, objective
+
+def adaptive_boundary_refinement(qmodel:nn.Module, calib:Tensor, steps:int=300, reconstruction:str|None=None, fp_model:nn.Module|None=None,
+                                 warmup:int|None=None, max_rows:int=2048, batch_size:int=8, objective:str='compound',
                                  rebalance:Callable|None=None, output_steps:int=150, output_batch:int=4, output_lr:float=1e-2,
                                  feature_weight:float=5.0, seed:int=0, progress:bool=False, **refine_kw) -> dict:
-    "HarmoQ's Step 3 on a calibrated `qmodel`, in place: refine every quantized Linear's bounds on its inputs, then optionally an output or block term."
-    if objective not in ('layer', 'output', 'block'): raise HarmoqError(f"objective must be 'layer', 'output' or 'block', not {objective!r}")
-    if objective != 'layer' and fp_model is None: raise HarmoqError(f'objective {objective!r} distils from the full-precision network: pass fp_model=')
-    _check_objective(layer_objective)
+    "HarmoQ's Step 3 on a calibrated `qmodel`, in place: refine every quantized layer's bounds on its inputs (layer error `objective`), then optionally a `reconstruction` term."
+    reconstruction, objective = _old_abr_arguments(reconstruction, objective, refine_kw)
+    if reconstruction not in RECONSTRUCTIONS: raise HarmoqError(f"reconstruction must be None, 'output' or 'block', not {reconstruction!r}")
+    if reconstruction and fp_model is None: raise HarmoqError(f'reconstruction {reconstruction!r} distils from the full-precision network: pass fp_model=')
+    _check_objective(objective)
+    check_calibration_data(calib)
     t0 = time.time()
     names = quant_layers(qmodel)
     if not names: raise HarmoqError('the model has no Linear or Conv2d with quantized weight and input: nothing to refine')
-    X = capture_layer_inputs(qmodel, lr, names, max_rows, batch_size, seed) if steps > 0 else {}
+    X = capture_layer_inputs(qmodel, calib, names, max_rows, batch_size, seed, progress) if steps > 0 else {}
     warmup = max(1, steps // 10) if warmup is None else warmup     # the paper's 300 of 3000
     layers = {}
-    for i, n in enumerate(names if steps > 0 else []):
+    bar = progress_bar(names if steps > 0 else [], progress, desc='ABR layers')
+    for n in bar:
         layer = qmodel.get_submodule(n)
         hook = (lambda step, layer=layer, x=X[n]: rebalance(layer, x, step)) if rebalance is not None else None
-        log = refine_bounds(layer, X[n], steps=steps, warmup=warmup, objective=layer_objective, rebalance=hook, **refine_kw)
+        log = refine_bounds(layer, X[n], steps=steps, warmup=warmup, objective=objective, rebalance=hook, **refine_kw)
         layers[n] = dict(initial=log['initial'], final=log['final'], steps=log['steps'], stop=log['stop'], rollbacks=len(log['rollbacks']))
-        if progress: print(f"{i + 1}/{len(names)} {n}: {log['initial']:.4g} -> {log['final']:.4g}")
-    info = dict(objective=objective, layer_objective=layer_objective, layer_steps=steps, rows=max_rows, layers=layers,
+        if progress: bar.set_postfix(L_total=f"{log['initial']:.3g} -> {log['final']:.3g}")
+    info = dict(reconstruction=reconstruction, objective=objective, layer_steps=steps, rows=max_rows, layers=layers,
                 layer_seconds=round(time.time() - t0, 1))
-    if objective != 'layer':
+    if reconstruction:
         params = [p for _, q in quantizers(qmodel) for p in q.parameters()]
-        hist = distill_bounds(qmodel, fp_model, lr, params, output_steps, output_batch, lr_rate=output_lr, feature_weight=feature_weight,
-                              feature_loss='2dquant' if objective == 'output' else 'nmse', seed=seed)
+        hist = distill_bounds(qmodel, fp_model, calib, params, output_steps, output_batch, lr=output_lr, feature_weight=feature_weight,
+                              feature_loss='2dquant' if reconstruction == 'output' else 'nmse', seed=seed, progress=progress)
         info.update(output_steps=len(hist), output_batch=output_batch, output_loss_first=hist[0] if hist else None,
                     output_loss_last=hist[-1] if hist else None)
     info['calib_seconds'] = round(time.time() - t0, 1)

@@ -9,18 +9,19 @@ from dataclasses import dataclass, asdict, replace
 from typing import Callable
 import torch
 from torch import nn, Tensor
-from .core import HarmoqError
+import warnings
+from .core import HarmoqError, deprecated_names
 from .quant import QuantConfig, QuantLinear, QuantConv2d, quantize_model, check_bits
 from .data import check_calibration_data
-from .baselines import METHODS, get_preset, dobi_search
+from .calibration import progress_bar
+from .baselines import get_preset, dobi_search
 from .src import (structural_residual_calibration, src_apply, filtered_moments, projection_filter, quantized_input,
                         FORMS, PROJECTIONS)
 from .hso import harmonized_scale_optimization, calibrate_scaled, _hso_layers, SCALED_WEIGHT_RULES
-from .abr import quant_layers, capture_layer_inputs, refine_bounds, layer_error, adaptive_boundary_refinement, OBJECTIVES
+from .abr import quant_layers, capture_layer_inputs, refine_bounds, layer_loss, adaptive_boundary_refinement, OBJECTIVES
 
 # %% auto #0
-__all__ = ['HarmoQConfig', 'total_error', 'harmonize_', 'quantize', 'model_bits', 'harmoq_method', 'compare', 'format_comparison',
-           'harmoq_compare']
+__all__ = ['HarmoQConfig', 'total_error', 'harmoq_calibrate_', 'quantize', 'model_bits', 'harmoq_method']
 
 # %% ../nbs/43_algorithm.ipynb #7f15d84d
 @dataclass
@@ -49,6 +50,8 @@ class HarmoQConfig:
     batch_size: int = 8
     calib_preset: str = 'cpu'           # harmoq.baselines preset used by the initial bound rule (DOBI candidates, samples)
     seed: int = 0
+    w_granularity: str = 'per_channel'  # the quantizers: harmoq.quant.QuantConfig's fields (bits above), asymmetric for ABR
+    a_granularity: str = 'per_tensor'
 
     @classmethod
     def preset(cls, name:str='cpu', **kw) -> HarmoQConfig:
@@ -69,7 +72,13 @@ class HarmoQConfig:
         if self.layer_objective not in OBJECTIVES: raise HarmoqError(f'layer_objective must be one of {", ".join(OBJECTIVES)}, not {self.layer_objective!r}')
         if self.reconstruction not in (None, 'output', 'block'): raise HarmoqError(f"reconstruction must be None, 'output' or 'block', not {self.reconstruction!r}")
         if self.iterations < 1: raise HarmoqError(f'iterations must be at least 1, not {self.iterations}')
+        self.quant_config()
         return self
+
+    def quant_config(self, filter_fn:Callable|None=None) -> QuantConfig:
+        "The quantizers this configuration asks for, as a `harmoq.quant.QuantConfig`."
+        return QuantConfig(w_bits=self.w_bits, a_bits=self.a_bits, w_granularity=self.w_granularity, a_granularity=self.a_granularity,
+                           filter_fn=filter_fn)
 
 # %% ../nbs/43_algorithm.ipynb #a74f0eb0
 def _src_from_rows(layer:QuantLinear, x:Tensor, form:str, lam:float) -> dict:
@@ -91,13 +100,13 @@ def _init_weight_bounds(layer:QuantLinear, rule:str, candidates:int):
 
 def total_error(qmodel:nn.Module, X:dict, objective:str='full') -> float:
     "L_total summed over the quantized Linears on their captured rows `X` (vs the original weights if SRC changed them)."
-    return sum(layer_error(qmodel.get_submodule(n), x, objective) for n, x in X.items())
+    return sum(layer_loss(qmodel.get_submodule(n), x, objective) for n, x in X.items())
 
 # %% ../nbs/43_algorithm.ipynb #1fa01007
-def harmonize_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQConfig|None=None, progress:bool=False) -> dict:
+def harmoq_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQConfig|None=None, progress:bool=False) -> dict:
     "Algorithm 1 in place on a quantized copy `qmodel` of `fp_model`, calibrated on LR patches `calib`; returns the log."
     cfg = (config or HarmoQConfig()).check()
-    check_calibration_data(calib)
+    check_calibration_data(calib)                   # once, here: the steps below trust it
     t0 = time.time()
     torch.manual_seed(cfg.seed)
     preset = get_preset(cfg.calib_preset, getattr(fp_model, 'scale', 4))
@@ -105,43 +114,44 @@ def harmonize_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQ
     if not names: raise HarmoqError('the model has no Linear or Conv2d layer with quantized weight and input: quantize it with harmoq.quant.quantize_model first')
     log = dict(config=asdict(cfg), iterations=[], layers=len(names))
     # HSO needs an input scale, which only QuantLinear has (in a CNN it would have to fold into the previous conv)
-    hso = harmonized_scale_optimization(qmodel, calib, mode=cfg.hso, alpha=cfg.alpha, quant_bounds='fixed', batch_size=cfg.batch_size) \
-          if cfg.hso and _hso_layers(qmodel) else {}
-    calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset)          # theta: the initial rule on the scaled tensors
+    hso = harmonized_scale_optimization(qmodel, calib, mode=cfg.hso, alpha=cfg.alpha, quant_bounds='fixed', batch_size=cfg.batch_size,
+                                        progress=progress) if cfg.hso and _hso_layers(qmodel) else {}
+    calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset, progress)   # theta: the initial rule on the scaled tensors
     if hso: log['hso'] = dict(s_median=sorted(v['s_median'] for v in hso.values())[len(hso) // 2], seconds=round(time.time() - t0, 1))
-    X = capture_layer_inputs(qmodel, calib, names, cfg.max_rows, cfg.batch_size, cfg.seed)
+    X = capture_layer_inputs(qmodel, calib, names, cfg.max_rows, cfg.batch_size, cfg.seed, progress)
     L_prev = log['initial'] = total_error(qmodel, X, cfg.layer_objective)
     log['init_seconds'] = round(time.time() - t0, 1)
-    if progress: print(f"initial ({cfg.init}{', ' + cfg.hso + ' HSO' if cfg.hso else ''}): L_total {L_prev:.4g}  [{log['init_seconds']} s]")
-    for it in range(1, cfg.iterations + 1):
+    bar = progress_bar(range(1, cfg.iterations + 1), progress, desc='Algorithm 1 iterations')
+    if progress: bar.set_postfix(L_total=f'{L_prev:.4g}')
+    for it in bar:
         row, t1 = dict(iteration=it), time.time()
         if cfg.src:
             linears = [n for n in names if isinstance(qmodel.get_submodule(n), QuantLinear)]
             spatial = linears if cfg.projection != 'identity' else []    # token-grid projections: Linear layers only
-            for n in names:
+            for n in progress_bar(names, progress, desc='SRC layers'):
                 if n not in spatial: _src_from_rows(qmodel.get_submodule(n), X[n], cfg.src_form, cfg.lam)
-            if spatial: structural_residual_calibration(qmodel, calib, cfg.projection, cfg.lam, cfg.src_form, layers=spatial, batch_size=cfg.batch_size, seed=cfg.seed)
+            if spatial: structural_residual_calibration(qmodel, calib, cfg.projection, cfg.lam, cfg.src_form, layers=spatial,
+                                                        batch_size=cfg.batch_size, seed=cfg.seed, progress=progress)
             if it == 1:
                 for n in names: _init_weight_bounds(qmodel.get_submodule(n), cfg.init, preset.dobi_candidates)
             row['after_src'] = total_error(qmodel, X, cfg.layer_objective)
         row['src_seconds'], t2 = round(time.time() - t1, 1), time.time()
         if cfg.abr:
-            for n in names:
+            for n in progress_bar(names, progress, desc='ABR layers'):
                 refine_bounds(qmodel.get_submodule(n), X[n], steps=cfg.abr_steps, lr=cfg.abr_lr, warmup=max(1, cfg.abr_steps // 10),
                               objective=cfg.layer_objective)
         row['abr_seconds'] = round(time.time() - t2, 1)
         row['L_total'] = total_error(qmodel, X, cfg.layer_objective)
         log['iterations'].append(row)
-        if progress: print(f"iteration {it}: L_total {row['L_total']:.4g} (after SRC {row.get('after_src', float('nan')):.4g})  [{row['src_seconds']} + {row['abr_seconds']} s]")
+        if progress: bar.set_postfix(L_total=f"{row['L_total']:.4g}", after_src=f"{row.get('after_src', float('nan')):.4g}")
         if abs(L_prev - row['L_total']) <= cfg.tol * L_prev: break
         L_prev = row['L_total']
     if cfg.reconstruction:
         t3 = time.time()
-        info = adaptive_boundary_refinement(qmodel, calib, steps=0, objective=cfg.reconstruction, fp_model=fp_model, output_steps=cfg.output_steps,
-                                            output_batch=cfg.output_batch, output_lr=cfg.output_lr, seed=cfg.seed)
+        info = adaptive_boundary_refinement(qmodel, calib, steps=0, reconstruction=cfg.reconstruction, fp_model=fp_model, output_steps=cfg.output_steps,
+                                            output_batch=cfg.output_batch, output_lr=cfg.output_lr, seed=cfg.seed, progress=progress)
         log.update(output_steps=info.get('output_steps'), output_loss_first=info.get('output_loss_first'), output_loss_last=info.get('output_loss_last'),
                    output_seconds=round(time.time() - t3, 1), L_total_after_output=total_error(qmodel, X, cfg.layer_objective))
-        if progress: print(f"{cfg.reconstruction} term: loss {log['output_loss_first']:.4g} -> {log['output_loss_last']:.4g}  [{log['output_seconds']} s]")
     log['calib_seconds'] = round(time.time() - t0, 1)
     return log
 
@@ -150,9 +160,18 @@ def quantize(model:nn.Module, calib:Tensor, config:HarmoQConfig|None=None, filte
              quant_config:QuantConfig|None=None, progress:bool=False) -> tuple[nn.Module, dict]:
     "HarmoQ (Algorithm 1): a quantized, calibrated copy of `model` from LR patches `calib` (B, 3, h, w), and the log of L_total per iteration."
     cfg = (config or HarmoQConfig()).check()
-    qc = quant_config or QuantConfig(w_bits=cfg.w_bits, a_bits=cfg.a_bits)
+    qc = cfg.quant_config(filter_fn)
+    if quant_config is not None:
+        warnings.warn('quantize(quant_config=) is deprecated: the quantizer settings live in HarmoQConfig', DeprecationWarning, stacklevel=2)
+        if {k: v for k, v in quant_config.as_dict().items() if k in ('w_bits', 'a_bits', 'w_granularity', 'a_granularity')} != \
+           {k: v for k, v in qc.as_dict().items() if k in ('w_bits', 'a_bits', 'w_granularity', 'a_granularity')}:
+            raise HarmoqError(f'quant_config (W{quant_config.w_bits}A{quant_config.a_bits}) contradicts the HarmoQConfig (W{cfg.w_bits}A{cfg.a_bits}): '
+                              'set the bits in HarmoQConfig only')
+        qc = quant_config if filter_fn is None else qc
     qmodel = quantize_model(model.eval(), qc, filter_fn=filter_fn)
-    return qmodel, harmonize_(qmodel, model, calib, cfg, progress)
+    return qmodel, harmoq_calibrate_(qmodel, model, calib, cfg, progress)
+
+__getattr__ = deprecated_names('harmoq.algorithm', {'harmonize_': ('harmoq.algorithm.harmoq_calibrate_', harmoq_calibrate_)})
 
 # %% ../nbs/43_algorithm.ipynb #984f2322
 def model_bits(qmodel:nn.Module) -> dict:
@@ -162,60 +181,9 @@ def model_bits(qmodel:nn.Module) -> dict:
     q = qmodel.get_submodule(names[0])
     return dict(w_bits=q.w_quant.bits, a_bits=q.a_quant.bits)
 
-def harmoq_method(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset) -> dict:
-    "HarmoQ with the budget matching a `harmoq.baselines` preset (the CLI's `--method harmoq`)."
+def harmoq_method(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset, progress:bool=False) -> dict:
+    "HarmoQ with the budget matching a `harmoq.baselines` preset, in the baselines' calling convention (what `--method harmoq` runs)."
     p = get_preset(preset, getattr(fp_model, 'scale', 4))
     cfg = HarmoQConfig.preset(p.name if p.name in ('paper', 'quick') else 'cpu', calib_preset=p.name, seed=p.seed, **model_bits(qmodel))
-    log = harmonize_(qmodel, fp_model, lr, cfg)
+    log = harmoq_calibrate_(qmodel, fp_model, calib, cfg, progress)
     return dict(harmoq=log, iterations=len(log['iterations']), L_total=[log['initial']] + [r['L_total'] for r in log['iterations']])
-
-METHODS['harmoq'] = harmoq_method
-
-# %% ../nbs/43_algorithm.ipynb #e1a53c95
-from fastcore.script import call_parse
-
-def compare(model:str='dat-light', scale:int=4, sets:str='default', methods:str='fp,minmax,harmoq', w_bits:int=4, a_bits:int=4,
-            data:str|None=None, calib:str|None=None, preset:str='quick', seed:int=0, device:str='auto', progress:bool=False) -> dict:
-    "`{method: harmoq_eval record}` for each of the comma-separated `methods`, all calibrated on the same seeded patches."
-    from harmoq.evaluate import run_eval, _methods
-    names = [m.strip() for m in methods.split(',') if m.strip()]
-    bad = [m for m in names if m not in _methods()]
-    if bad or not names: raise HarmoqError(f'unknown method {(bad or [""])[0]!r}: choose from {", ".join(_methods())}')   # before any long run
-    out = {}
-    for m in names:
-        bits = (32, 32) if m == 'fp' else (w_bits, a_bits)
-        out[m] = run_eval(model, scale, sets, data, None, device, 0, m, *bits, 'official', calib, preset, seed, progress)
-    return out
-
-def format_comparison(records:dict) -> str:
-    "One line per method and set: PSNR, SSIM and calibration seconds."
-    first = next(iter(records.values()))
-    lines = [f"{first['model']} x{first['scale']} on {first['provenance']['device']}",
-             f"{'method':<12}{'bits':>7}{'set':>10}{'PSNR':>9}{'SSIM':>9}{'calib s':>9}"]
-    for m, r in records.items():
-        for name, v in r['results'].items():
-            lines.append(f"{m:<12}{'W%dA%d' % (r['w_bits'], r['a_bits']) if m != 'fp' else 'FP32':>7}{name:>10}{v['psnr']:>9.2f}{v['ssim']:>9.4f}"
-                         f"{(r.get('calibration') or {}).get('calib_seconds', 0):>9.0f}")
-    return '\n'.join(lines)
-
-@call_parse
-def harmoq_compare(
-    model:str='dat-light',          # model name ('dat-light', shipped) or a SwinIR/HAT/DAT checkpoint path
-    scale:int=4,                    # upscaling factor: 2, 3 or 4
-    sets:str='default',             # comma-separated benchmark sets, folders, or 'default' (embedded photos)
-    methods:str='fp,minmax,harmoq', # comma-separated methods: fp, minmax, percentile, dobi, 2dquant, dbdc_pac, harmoq
-    w_bits:int=4,                   # weight bits (2-8)
-    a_bits:int=4,                   # activation bits (2-8)
-    data:str=None,                  # data folder holding benchmark/ and calib/ (default: $HARMOQ_DATA)
-    calib:str=None,                 # folder of calibration images, or 'default' (the shipped photograph)
-    preset:str='quick',             # calibration budget: 'quick' (a demo), 'cpu' (the benchmark budget on 2 cores) or 'paper'
-    seed:int=0,                     # seed of the calibration patches and methods
-    device:str='auto',              # 'auto', 'cpu' or 'cuda'
-    json:str=None,                  # also write all records here
-):
-    "Quantize a super-resolution model with several methods on the same calibration data and print PSNR/SSIM side by side."
-    from harmoq.evaluate import _cli
-    from harmoq.core import write_json
-    recs = _cli(compare, model, scale, sets, methods, w_bits, a_bits, data, calib, preset, seed, device)
-    if json: write_json(recs, json)
-    print(format_comparison(recs))

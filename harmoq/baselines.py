@@ -10,7 +10,8 @@ import torch
 from torch import nn, Tensor
 from .core import HarmoqError
 from .quant import (UniformQuantizer, QuantConfig, quantize_model, quantizers, fake_quant)
-from .calibration import observe_activations, distill_bounds
+from .calibration import observe_activations, distill_bounds, progress_bar
+from .data import check_calibration_data
 
 # %% auto #0
 __all__ = ['PRESETS', 'METHODS', 'Preset', 'get_preset', 'minmax_weights', 'one_sided', 'dobi_search', 'dbdc_bounds', 'minmax',
@@ -116,64 +117,65 @@ def dbdc_bounds(sample:Tensor, tail:float=1e-4, bins:int=2048) -> tuple[float, f
     return lo_v + width * i, lo_v + width * (j + 1)
 
 # %% ../nbs/32_baselines.ipynb #b76ada05
-def minmax(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset:Preset) -> dict:
+def minmax(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "MinMax (Jacob et al. 2018): activation bounds at the observed min/max, weights at their per-channel min/max."
-    obs = observe_activations(qmodel, lr, preset.batch_size, max_samples=1, seed=preset.seed)
+    obs = observe_activations(qmodel, calib, preset.batch_size, max_samples=1, seed=preset.seed, progress=progress)
     _set_acts(qmodel, obs, lambda o, q: (o.min, o.max))
     minmax_weights(qmodel)
     return dict(steps=0)
 
-def percentile(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset:Preset) -> dict:
+def percentile(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "Percentile (Li et al. 2019): activation bounds at the `preset.percentile` and 1 - `preset.percentile` quantiles; weights min/max."
-    obs = observe_activations(qmodel, lr, preset.batch_size, preset.max_samples, preset.seed)
+    obs = observe_activations(qmodel, calib, preset.batch_size, preset.max_samples, preset.seed, progress=progress)
     _set_acts(qmodel, obs, lambda o, q: _quantile_bounds(o, preset.percentile))
     minmax_weights(qmodel)
     return dict(steps=0, percentile=preset.percentile)
 
-def dobi(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset:Preset) -> dict:
+def dobi(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "DOBI (2DQuant stage 1): per-quantizer search of the least-MSE range among `preset.dobi_candidates` candidates."
-    obs = observe_activations(qmodel, lr, preset.batch_size, preset.max_samples, preset.seed)
+    obs = observe_activations(qmodel, calib, preset.batch_size, preset.max_samples, preset.seed, progress=progress)
     n_one = 0
-    for n, q in quantizers(qmodel, 'activations'):
-        o = obs[n]
-        lo, hi = dobi_search(o.sample.view(1, -1), q.bits, preset.dobi_candidates, one_sided(o.min, o.max))
-        n_one += one_sided(o.min, o.max)
-        q.set_bounds(lo.squeeze(), hi.squeeze())
-    for n, q in quantizers(qmodel, 'weights'):
-        lo, hi = dobi_search(_rows_of(_weight_of(qmodel, n), q), q.bits, preset.dobi_candidates, one_sided_mode=False)
+    todo = [(n, q, True) for n, q in quantizers(qmodel, 'activations')] + [(n, q, False) for n, q in quantizers(qmodel, 'weights')]
+    for n, q, activation in progress_bar(todo, progress, desc='DOBI search'):
+        if activation:
+            o = obs[n]
+            lo, hi = dobi_search(o.sample.view(1, -1), q.bits, preset.dobi_candidates, one_sided(o.min, o.max))
+            n_one += one_sided(o.min, o.max)
+        else: lo, hi = dobi_search(_rows_of(_weight_of(qmodel, n), q), q.bits, preset.dobi_candidates, one_sided_mode=False)
         q.set_bounds(lo.squeeze(), hi.squeeze())
     return dict(steps=0, one_sided_activations=n_one)
 
 def _bound_params(qmodel:nn.Module, kind:str='all') -> list:
     return [p for _, q in quantizers(qmodel, kind) for p in q.parameters()]
 
-def twodquant(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset:Preset) -> dict:
+def twodquant(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "2DQuant (Liu et al. 2024): DOBI, then DQC (Adam on all bounds: output L1 + 5 x normalised feature MSE per block)."
-    info = dobi(qmodel, fp_model, lr, preset)
-    hist = distill_bounds(qmodel, fp_model, lr, _bound_params(qmodel), preset.dqc_steps, preset.dqc_batch,
-                          lr_rate=preset.dqc_lr, feature_weight=5.0, feature_loss='2dquant', seed=preset.seed)
+    info = dobi(qmodel, fp_model, calib, preset, progress)
+    hist = distill_bounds(qmodel, fp_model, calib, _bound_params(qmodel), preset.dqc_steps, preset.dqc_batch,
+                          lr=preset.dqc_lr, feature_weight=5.0, feature_loss='2dquant', seed=preset.seed, progress=progress)
     return dict(info, steps=len(hist), batch=preset.dqc_batch, loss_first=hist[0] if hist else None, loss_last=hist[-1] if hist else None)
 
-def dbdc_pac(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, preset:Preset) -> dict:
+def dbdc_pac(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "DBDC+Pac (Tu et al. 2023): density-based dual clipping, then Adam on activation bounds, then on weight bounds (L1 + attention feature loss)."
-    obs = observe_activations(qmodel, lr, preset.batch_size, preset.max_samples, preset.seed)
+    obs = observe_activations(qmodel, calib, preset.batch_size, preset.max_samples, preset.seed, progress=progress)
     _set_acts(qmodel, obs, lambda o, q: dbdc_bounds(o.sample, preset.dbdc_tail))
     minmax_weights(qmodel)
-    kw = dict(feature_weight=5.0, feature_loss='attention', seed=preset.seed)
-    h1 = distill_bounds(qmodel, fp_model, lr, _bound_params(qmodel, 'activations'), preset.pac_steps, preset.pac_batch, lr_rate=5e-3, lr_end=2e-3, **kw)
-    h2 = distill_bounds(qmodel, fp_model, lr, _bound_params(qmodel, 'weights'), preset.pac_steps, preset.pac_batch, lr_rate=5e-6, lr_end=2e-6, **kw)
+    kw = dict(feature_weight=5.0, feature_loss='attention', seed=preset.seed, progress=progress)
+    h1 = distill_bounds(qmodel, fp_model, calib, _bound_params(qmodel, 'activations'), preset.pac_steps, preset.pac_batch, lr=5e-3, lr_min=2e-3, **kw)
+    h2 = distill_bounds(qmodel, fp_model, calib, _bound_params(qmodel, 'weights'), preset.pac_steps, preset.pac_batch, lr=5e-6, lr_min=2e-6, **kw)
     return dict(steps=len(h1) + len(h2), batch=preset.pac_batch, loss_first=(h1 or [None])[0], loss_last=(h2 or h1 or [None])[-1])
 
 # %% ../nbs/32_baselines.ipynb #5874cf7e
 METHODS = {'minmax': minmax, 'percentile': percentile, 'dobi': dobi, '2dquant': twodquant, 'dbdc_pac': dbdc_pac}
 
-def calibrate(model:nn.Module, method:str, config:QuantConfig, lr:Tensor, preset:str|Preset='cpu') -> tuple[nn.Module, dict]:
-    "A quantized copy of `model` calibrated by `method` on LR patches `lr`: `(qmodel, info)` (info has `calib_seconds`)."
+def calibrate(model:nn.Module, method:str, config:QuantConfig, calib:Tensor, preset:str|Preset='cpu', progress:bool=False) -> tuple[nn.Module, dict]:
+    "A quantized copy of `model` calibrated by the baseline `method` on LR patches `calib`: `(qmodel, info)` (info has `calib_seconds`); `harmoq.quantize` covers every method."
     if method not in METHODS: raise HarmoqError(f'unknown method {method!r}: choose from {", ".join(METHODS)}')
+    check_calibration_data(calib)
     preset = get_preset(preset, getattr(model, 'scale', 4))
     torch.manual_seed(preset.seed)
     t0 = time.time()
     qmodel = quantize_model(model, config)
-    info = METHODS[method](qmodel, model, lr, preset)
-    info.update(method=method, preset=preset.name, patches=len(lr), lr_patch=list(lr.shape[-2:]), calib_seconds=round(time.time() - t0, 1))
+    info = METHODS[method](qmodel, model, calib, preset, progress=progress)
+    info.update(method=method, preset=preset.name, patches=len(calib), lr_patch=list(calib.shape[-2:]), calib_seconds=round(time.time() - t0, 1))
     return qmodel, info

@@ -4,8 +4,9 @@
 
 # %% ../nbs/31_calibration.ipynb #30fddb07
 from __future__ import annotations
-import math, time
-from pathlib import Path
+import math, time, warnings
+from contextlib import contextmanager
+from typing import Callable
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
@@ -13,9 +14,14 @@ from .core import HarmoqError
 from .data import check_calibration_data
 from .layers import MatMul
 from .quant import (Observer, UniformQuantizer, QuantLinear, QuantConv2d, QuantMatMul, quantizers, set_quant_mode)
+from .swinir import SwinBlock
+from .dat import DATBlock
+from .imdn import IMDModule
+from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['FEATURE_LOSSES', 'batches', 'observe_activations', 'Capture', 'block_names', 'distill_bounds']
+__all__ = ['FEATURE_LOSSES', 'batches', 'progress_bar', 'full_precision', 'calibration_pass', 'observe_activations',
+           'feature_rows', 'Capture', 'capture_inputs', 'block_names', 'distill_bounds']
 
 # %% ../nbs/31_calibration.ipynb #d7b4e821
 def batches(x:Tensor, batch_size:int):
@@ -24,33 +30,61 @@ def batches(x:Tensor, batch_size:int):
 
 def _device(model:nn.Module) -> torch.device: return next(model.parameters()).device
 
+def progress_bar(it, progress:bool=False, **kw):
+    "`it` wrapped in a tqdm bar with ETA (`tqdm.auto`, not left behind) when `progress`, else `it` itself."
+    return tqdm(it, leave=False, **kw) if progress else it
+
 # %% ../nbs/31_calibration.ipynb #cbf739cd
+@contextmanager
+def full_precision(model:nn.Module, activations:str='off', reference_weights:bool=False):
+    "Within the block `model` computes in full precision: weight quantizers off, activation ones `activations` ('off' or 'observe'), with `reference_weights` the weights SRC changed back at their originals; all restored after."
+    if activations not in ('off', 'observe'): raise HarmoqError(f"activations must be 'off' or 'observe', not {activations!r}")
+    modes = [(q, q.mode) for _, q in quantizers(model)]
+    changed = [(m, m.weight.detach().clone()) for m in model.modules() if getattr(m, 'src_reference', None) is not None] if reference_weights else []
+    set_quant_mode(model, weights='off', activations=activations)
+    for m, _ in changed: m.weight.data.copy_(m.src_reference)     # upstream as the full-precision network
+    try: yield model
+    finally:
+        for q, mode in modes: q.mode = mode
+        for m, w in changed: m.weight.data.copy_(w)
+
 @torch.no_grad()
-def observe_activations(qmodel:nn.Module, lr:Tensor, batch_size:int=8, max_samples:int=2**16, seed:int=0) -> dict:
-    "`{name: Observer}` for every activation quantizer of `qmodel`, from a full-precision pass over `lr`."
-    check_calibration_data(lr)
-    acts = quantizers(qmodel, 'activations')
-    for i, (_, q) in enumerate(acts): q.observer = Observer(max_samples, seed + i)
-    set_quant_mode(qmodel, weights='off', activations='observe')
-    try:
-        dev = _device(qmodel)
-        for b in batches(lr, batch_size): qmodel(b.to(dev))
-    finally: set_quant_mode(qmodel, weights='quant', activations='quant')
-    obs = {n: q.observer for n, q in acts}
-    for _, q in acts: q.observer = None
-    return obs
+def calibration_pass(model:nn.Module, calib:Tensor, batch_size:int=8, activations:str='off', reference_weights:bool=False,
+                     on_batch:Callable|None=None, progress:bool=False, desc:str='calibration pass'):
+    "Run `calib` through `model` in batches under `full_precision`, calling `on_batch(batch)` before each batch (for hooks that need it)."
+    dev = _device(model)
+    with full_precision(model, activations, reference_weights):
+        for b in progress_bar(batches(calib, batch_size), progress, total=math.ceil(len(calib) / batch_size), desc=desc):
+            if on_batch is not None: on_batch(b)
+            model(b.to(dev))
 
 # %% ../nbs/31_calibration.ipynb #4faca39a
+def observe_activations(qmodel:nn.Module, calib:Tensor, batch_size:int=8, max_samples:int=2**16, seed:int=0, progress:bool=False) -> dict:
+    "`{name: Observer}` for every activation quantizer of `qmodel`, from a full-precision pass over `calib`."
+    acts = quantizers(qmodel, 'activations')
+    for i, (_, q) in enumerate(acts): q.observer = Observer(max_samples, seed + i)
+    try: calibration_pass(qmodel, calib, batch_size, activations='observe', progress=progress, desc='observing activations')
+    finally:
+        obs = {n: q.observer for n, q in acts}
+        for _, q in acts: q.observer = None
+    return obs
+
+# %% ../nbs/31_calibration.ipynb #b876dfbc
 def _rows(t:Tensor) -> Tensor:
     "A layer input as rows of features: `(..., C)` -> `(M, C)` (conv inputs `(B, C, H, W)` -> `(B*H*W, C)`)."
     if t.dim() == 4: t = t.permute(0, 2, 3, 1)
     return t.reshape(-1, t.shape[-1])
 
+def feature_rows(module:nn.Module, t:Tensor) -> Tensor:
+    "The default `as_rows` of `Capture`: features last, one row per token or pixel."
+    return _rows(t)
+
 class Capture:
-    "Forward hooks recording (a bounded random subset of) the inputs or outputs of the named modules."
-    def __init__(self, model:nn.Module, names:list, what:str='input', max_rows:int|None=4096, seed:int=0):
-        self.data = {n: [] for n in names}
-        self.what, self.max_rows, self.gen = what, max_rows, torch.Generator().manual_seed(seed)
+    "Forward hooks recording (a bounded random subset of) the inputs or outputs of the named modules, and optionally their per-feature extremes."
+    def __init__(self, model:nn.Module, names:list, what:str='input', max_rows:int|None=4096, seed:int=0,
+                 as_rows:Callable=feature_rows, extremes:bool=False):
+        self.data, self.extremes = {n: [] for n in names}, {}
+        self.what, self.max_rows, self.gen, self.as_rows, self.keep_extremes = what, max_rows, torch.Generator().manual_seed(seed), as_rows, extremes
         mods = dict(model.named_modules())
         missing = [n for n in names if n not in mods]
         if missing: raise HarmoqError(f'no module named {missing[0]!r} in the model')
@@ -59,8 +93,14 @@ class Capture:
     def _hook(self, name):
         def hook(mod, args, out):
             t = (args[0] if self.what == 'input' else out).detach()
+            if self.keep_extremes:
+                r = self.as_rows(mod, t).float()
+                lo, hi = r.amin(0), r.amax(0)
+                if name in self.extremes: lo, hi = torch.minimum(self.extremes[name][0], lo), torch.maximum(self.extremes[name][1], hi)
+                self.extremes[name] = (lo, hi)
             if self.max_rows is None: self.data[name].append(t); return
-            r = _rows(t)
+            if self.max_rows == 0: return
+            r = self.as_rows(mod, t)
             keep = torch.randperm(r.shape[0], generator=self.gen)[:self.max_rows].to(r.device)
             self.data[name].append(r[keep])
         return hook
@@ -77,12 +117,21 @@ class Capture:
             r = r[torch.randperm(r.shape[0], generator=self.gen)[:self.max_rows].to(r.device)]
         return r
 
+# %% ../nbs/31_calibration.ipynb #ed9d7eba
+def capture_inputs(model:nn.Module, calib:Tensor, names:list, max_rows:int|None=2048, batch_size:int=8, seed:int=0,
+                   as_rows:Callable=feature_rows, extremes:bool=False, reference_weights:bool=False, progress:bool=False):
+    "Full-precision input rows of the named modules on `calib` (`max_rows` seeded random rows each; None: all; 0: none), and their per-feature `(min, max)` if `extremes`."
+    keep = max_rows if max_rows else (0 if max_rows == 0 else None)
+    with Capture(model, names, 'input', keep, seed, as_rows, extremes) as cap:
+        calibration_pass(model, calib, batch_size, reference_weights=reference_weights, progress=progress, desc='capturing layer inputs')
+    mods = dict(model.named_modules())
+    if keep is None: rows = {n: torch.cat([as_rows(mods[n], t) for t in cap.data[n]]) for n in names}
+    else: rows = {n: cap.rows(n) if keep else None for n in names}
+    return (rows, cap.extremes) if extremes else rows
+
 # %% ../nbs/31_calibration.ipynb #cf032431
 def block_names(model:nn.Module) -> list:
     "Names of the transformer blocks (SwinIR/HAT/DAT) or distillation modules (IMDN) of `model`, in order."
-    from harmoq.swinir import SwinBlock
-    from harmoq.dat import DATBlock
-    from harmoq.imdn import IMDModule
     kinds = {'swinir': SwinBlock, 'hat': SwinBlock, 'dat': DATBlock, 'imdn': IMDModule}.get(getattr(model, 'arch', None))
     if kinds is None: raise HarmoqError(f'unknown architecture {type(model).__name__}: no block list')
     return [n for n, m in model.named_modules() if isinstance(m, kinds)]
@@ -105,11 +154,18 @@ FEATURE_LOSSES = {
 }
 
 # %% ../nbs/31_calibration.ipynb #6c1070e0
-def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, params:list, steps:int, batch_size:int=4,
-                   lr_rate:float=1e-2, lr_end:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
-                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0) -> list:
-    "Adam on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on `lr` patches; returns the loss of each step."
-    check_calibration_data(lr)
+def _renamed_rates(old:dict, lr:float, lr_min:float) -> tuple[float, float]:
+    "Accept the old keyword names `lr_rate`/`lr_end` (deprecated) for `lr`/`lr_min`; refuse any other unknown keyword."
+    for k, v in old.items():
+        if k not in ('lr_rate', 'lr_end'): raise TypeError(f'distill_bounds() got an unexpected keyword argument {k!r}')
+        warnings.warn(f'distill_bounds({k}=...) is deprecated: use {"lr" if k == "lr_rate" else "lr_min"}=', DeprecationWarning, stacklevel=3)
+    return old.get('lr_rate', lr), old.get('lr_end', lr_min)
+
+def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:list, steps:int, batch_size:int=4,
+                   lr:float=1e-2, lr_min:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
+                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, **old) -> list:
+    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step."
+    lr, lr_min = _renamed_rates(old, lr, lr_min)
     if steps <= 0 or not params: return []
     if feature_loss not in FEATURE_LOSSES: raise HarmoqError(f'unknown feature loss {feature_loss!r}: {", ".join(FEATURE_LOSSES)}')
     floss = FEATURE_LOSSES[feature_loss]
@@ -119,15 +175,16 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, params:list,
     ids = {id(p) for p in params}
     frozen = [p for p in qmodel.parameters() if p.requires_grad and id(p) not in ids]
     for p in frozen: p.requires_grad_(False)
-    opt = torch.optim.Adam(params, lr=lr_rate, betas=betas)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr_end)
+    opt = torch.optim.Adam(params, lr=lr, betas=betas)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=lr_min)
     gen = torch.Generator().manual_seed(seed)
     qs = [q for _, q in quantizers(qmodel)]
     hist = []
     try:
         with Capture(qmodel, names, 'output', max_rows=None) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap:
-            for step in range(steps):
-                x = lr[torch.randperm(len(lr), generator=gen)[:batch_size]].to(dev)
+            bar = progress_bar(range(steps), progress, desc=f'distilling bounds ({feature_loss})')
+            for step in bar:
+                x = calib[torch.randperm(len(calib), generator=gen)[:batch_size]].to(dev)
                 for c in (qcap, fcap): c.data = {n: [] for n in names}
                 with torch.no_grad(): y = fp_model(x)
                 loss = (qmodel(x) - y).abs().mean()
@@ -137,6 +194,7 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, params:list,
                 opt.step(); sched.step()
                 for q in qs: q.project_()
                 hist.append(loss.item())
+                if progress: bar.set_postfix(loss=f'{hist[-1]:.4g}')
                 if log_every and (step + 1) % log_every == 0: print(f'step {step + 1}/{steps}: loss {loss.item():.5f}')
     finally:
         for p in frozen: p.requires_grad_(True)

@@ -4,12 +4,14 @@
 
 # %% ../nbs/00_core.ipynb #979d4355
 from __future__ import annotations
-import os, sys, platform, subprocess, datetime, json
+import os, sys, platform, subprocess, datetime, json, functools, warnings
+from typing import Callable
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['HarmoqError', 'data_root', 'asset_path', 'device_name', 'provenance', 'write_json', 'prefer_triton_interpreter']
+__all__ = ['HarmoqError', 'data_root', 'asset_path', 'device_name', 'provenance', 'write_json', 'deprecated_names',
+           'prefer_triton_interpreter']
 
 # %% ../nbs/00_core.ipynb #3afb91bb
 class HarmoqError(Exception):
@@ -82,9 +84,24 @@ def write_json(obj, path:str|Path) -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #be5d4cf4
+def deprecated_names(module:str, renamed:dict) -> Callable:
+    "A module `__getattr__` serving each old name of `renamed` (`{old: (new_name, obj)}`): functions warn when called, other objects when read."
+    def __getattr__(name):
+        if name not in renamed: raise AttributeError(f'module {module!r} has no attribute {name!r}')
+        new_name, obj = renamed[name]
+        msg = f'{module}.{name} is deprecated and will be removed in the next release: use {new_name}'
+        if callable(obj) and not isinstance(obj, type):
+            @functools.wraps(obj)
+            def wrapper(*args, **kwargs):
+                warnings.warn(msg, DeprecationWarning, stacklevel=2)
+                return obj(*args, **kwargs)
+            return wrapper
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return obj
+    return __getattr__
+
+# %% ../nbs/00_core.ipynb #b16b3527
 def prefer_triton_interpreter() -> bool:
     "Set `TRITON_INTERPRET=1` if there is no CUDA GPU, triton is not imported yet and the variable is unset; True if it is now 1."
     if 'triton' not in sys.modules and not torch.cuda.is_available(): os.environ.setdefault('TRITON_INTERPRET', '1')
     return os.environ.get('TRITON_INTERPRET') == '1'
-
-prefer_triton_interpreter()

@@ -9,14 +9,16 @@ from typing import Sequence
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .core import HarmoqError
+from .core import HarmoqError, deprecated_names
 from .quant import QuantLinear, UniformQuantizer, quantizers, check_bits, fake_quant
-from .calibration import Capture, batches
+from .calibration import Capture, batches, capture_inputs, progress_bar
 from .data import check_calibration_data
+from .baselines import METHODS as BASELINES, get_preset, dobi_search
 
 # %% auto #0
 __all__ = ['SCALE_BOUNDS', 'SCALED_WEIGHT_RULES', 'uniform_quant_mse', 'modelled_mses', 'harmonized_scale', 'set_layer_scale',
-           'layer_error', 'channel_scales', 'input_statistics', 'harmonized_scale_optimization', 'calibrate_scaled']
+           'relative_output_error', 'channel_scales', 'input_statistics', 'harmonized_scale_optimization',
+           'calibrate_scaled']
 
 # %% ../nbs/41_hso.ipynb #7fce3510
 def _width(r) -> Tensor:
@@ -82,12 +84,14 @@ def set_layer_scale(layer:QuantLinear, s, quant_bounds:str='follow', x_min:Tenso
             layer.a_quant.set_bounds((x_min.to(sc) / sc).min(), (x_max.to(sc) / sc).max())
         _minmax_weight_bounds(layer)
 
-def layer_error(layer:QuantLinear, x:Tensor) -> float:
+def relative_output_error(layer:QuantLinear, x:Tensor) -> float:
     "Relative output error `||layer(x) - x W^T - b|| / ||x W^T||` of a quantized linear on input rows `x`."
     with torch.no_grad():
         ref = x @ layer.weight.T
         out = layer(x) - (layer.bias if layer.bias is not None else 0)
         return ((out - ref).norm() / ref.norm().clamp_min(1e-30)).item()
+
+__getattr__ = deprecated_names('harmoq.hso', {'layer_error': ('harmoq.hso.relative_output_error', relative_output_error)})
 
 # %% ../nbs/41_hso.ipynb #32f16c7d
 def channel_scales(x_absmax:Tensor, w_absmax:Tensor, bx:int, bw:int, alpha:float=0.5, bounds:tuple|None=SCALE_BOUNDS, eps:float=1e-5) -> Tensor:
@@ -101,30 +105,12 @@ def channel_scales(x_absmax:Tensor, w_absmax:Tensor, bx:int, bw:int, alpha:float
     return s.float()
 
 # %% ../nbs/41_hso.ipynb #6d806d5a
-@torch.no_grad()
-def input_statistics(qmodel:nn.Module, lr:Tensor, names:list|None=None, batch_size:int=8, max_rows:int|None=2048, seed:int=0) -> dict:
+def input_statistics(qmodel:nn.Module, calib:Tensor, names:list|None=None, batch_size:int=8, max_rows:int|None=2048, seed:int=0,
+                     progress:bool=False) -> dict:
     "`{name: {'min', 'max', 'rows'}}`: exact per-channel min/max and `max_rows` random rows of each QuantLinear's (unscaled) input, in full precision."
-    check_calibration_data(lr)
     if names is None: names = [n for n, m in qmodel.named_modules() if isinstance(m, QuantLinear)]
-    saved = [(q, q.mode) for _, q in quantizers(qmodel)]
-    for q, _ in saved: q.mode = 'off'
-    dev = next(qmodel.parameters()).device
-    stats = {}
-    try:
-        with Capture(qmodel, names, 'input', max_rows=None) as full, \
-             Capture(qmodel, names, 'input', max_rows=max_rows or 1, seed=seed) as sub:
-            for b in batches(lr, batch_size):
-                full.data = {n: [] for n in names}   # one batch at a time: only the extremes are kept
-                qmodel(b.to(dev))
-                for n in names:
-                    r = torch.cat([t.reshape(-1, t.shape[-1]) for t in full.data[n]]).float()
-                    lo, hi = r.amin(0), r.amax(0)
-                    if n in stats: lo, hi = torch.minimum(stats[n]['min'], lo), torch.maximum(stats[n]['max'], hi)
-                    stats[n] = dict(min=lo, max=hi)
-            for n in names: stats[n]['rows'] = sub.rows(n).float() if max_rows else None
-    finally:
-        for q, m in saved: q.mode = m
-    return stats
+    rows, ext = capture_inputs(qmodel, calib, names, max_rows or 0, batch_size, seed, extremes=True, progress=progress)
+    return {n: dict(min=ext[n][0], max=ext[n][1], rows=rows[n].float() if max_rows else None) for n in names}
 
 # %% ../nbs/41_hso.ipynb #5c7bc324
 def _hso_layers(qmodel:nn.Module) -> dict:
@@ -139,14 +125,14 @@ def _search_alpha(layer:QuantLinear, st:dict, alphas:Sequence, s_bounds) -> tupl
     for a in alphas:
         s = channel_scales(rx, rw, layer.a_quant.bits, layer.w_quant.bits, a, s_bounds)
         set_layer_scale(layer, s, 'minmax', st['min'], st['max'])
-        e = layer_error(layer, st['rows'].to(layer.weight.device))
+        e = relative_output_error(layer, st['rows'].to(layer.weight.device))
         if best is None or e < best[0]: best = (e, a, s)
     for q, sd in saved: q.load_state_dict(sd)   # the search's MinMax bounds must not leak into quant_bounds='fixed'
     return best[1], best[2]
 
-def harmonized_scale_optimization(qmodel:nn.Module, lr_patches:Tensor|None=None, mode:str='channel', alpha:float|Sequence=0.5,
+def harmonized_scale_optimization(qmodel:nn.Module, calib:Tensor|None=None, mode:str='channel', alpha:float|Sequence=0.5,
                                   quant_bounds:str='minmax', s_bounds:tuple|None=SCALE_BOUNDS, batch_size:int=8,
-                                  stats:dict|None=None) -> dict:
+                                  stats:dict|None=None, progress:bool=False) -> dict:
     "Set an input scale on every fully quantized Linear of `qmodel` (Thm 2 scalar, or per channel) from full-precision statistics; returns per-layer info."
     if mode not in ('channel', 'scalar'): raise HarmoqError(f"mode must be 'channel' or 'scalar', not {mode!r}")
     if quant_bounds not in ('minmax', 'fixed', 'follow'): raise HarmoqError(f"quant_bounds must be 'minmax', 'fixed' or 'follow', not {quant_bounds!r}")
@@ -156,10 +142,11 @@ def harmonized_scale_optimization(qmodel:nn.Module, lr_patches:Tensor|None=None,
     layers = _hso_layers(qmodel)
     if not layers: raise HarmoqError('no Linear with a quantized weight and input: quantize the model first (harmoq.quant.quantize_model)')
     if stats is None:
-        if lr_patches is None: raise HarmoqError('pass calibration patches (lr_patches) or precomputed statistics (stats)')
-        stats = input_statistics(qmodel, lr_patches, list(layers), batch_size, max_rows=2048 if search else None)
+        if calib is None: raise HarmoqError('pass calibration patches (calib) or precomputed statistics (stats)')
+        check_calibration_data(calib)
+        stats = input_statistics(qmodel, calib, list(layers), batch_size, max_rows=2048 if search else None, progress=progress)
     info = {}
-    for n, m in layers.items():
+    for n, m in progress_bar(layers.items(), progress, total=len(layers), desc=f'HSO ({mode})'):
         if n not in stats: raise HarmoqError(f'no statistics for layer {n!r}: recompute input_statistics for this model')
         st = stats[n]
         dev = m.weight.device
@@ -187,13 +174,12 @@ def harmonized_scale_optimization(qmodel:nn.Module, lr_patches:Tensor|None=None,
 # %% ../nbs/41_hso.ipynb #426161d5
 SCALED_WEIGHT_RULES = {'minmax': 'minmax', 'percentile': 'minmax', 'dobi': 'dobi'}
 
-def calibrate_scaled(qmodel:nn.Module, fp_model:nn.Module, lr:Tensor, method:str='minmax', preset='cpu') -> dict:
+def calibrate_scaled(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, method:str='minmax', preset='cpu', progress:bool=False) -> dict:
     "Set every bound of a model whose layers carry input scales with a `harmoq.baselines` method, weight bounds taken from the scaled weights."
-    from harmoq.baselines import METHODS, get_preset, dobi_search
     if method not in SCALED_WEIGHT_RULES:
         raise HarmoqError(f'calibrate_scaled supports {", ".join(SCALED_WEIGHT_RULES)}, not {method!r} (its weight rule is not a plain function of the weight)')
     p = get_preset(preset, getattr(qmodel, 'scale', 4))
-    info = METHODS[method](qmodel, fp_model, lr, p)   # activations: observed after the division by s
+    info = BASELINES[method](qmodel, fp_model, calib, p, progress=progress)   # activations: observed after the division by s
     with torch.no_grad():
         for n, m in qmodel.named_modules():   # weights: the baseline read the unscaled weight; redo its rule on W diag(s)
             if not isinstance(m, QuantLinear) or m.w_quant is None or m.input_scale is None: continue

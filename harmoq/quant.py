@@ -10,13 +10,15 @@ from typing import Callable
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 from .core import HarmoqError
 from .layers import MatMul
+from .models import ARCHITECTURES, save_checkpoint
 
 # %% auto #0
 __all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'check_bits', 'UniformQuantizer', 'Observer', 'QuantLinear', 'QuantConv2d',
-           'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model', 'describe_quantization', 'quantizers',
-           'set_quant_mode', 'quantized_module_names', 'save_quantized', 'quantized_from_state_dict']
+           'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_', 'quantize_model', 'describe_quantization',
+           'quantizers', 'set_quant_mode', 'quantized_module_names', 'save_quantized', 'quantized_from_state_dict']
 
 # %% ../nbs/30_quant.ipynb #ffda1fac
 class RoundSTE(torch.autograd.Function):
@@ -51,7 +53,7 @@ class UniformQuantizer(nn.Module):
         if symmetric: self.alpha = nn.Parameter(torch.ones(shape))
         else: self.lo, self.hi = nn.Parameter(-torch.ones(shape)), nn.Parameter(torch.ones(shape))
         self.register_buffer('calibrated', torch.tensor(False))
-        self.mode, self.observer = 'quant', None
+        self.mode, self.observer, self.is_calibrated = 'quant', None, False
 
     def extra_repr(self):
         return f"bits={self.bits}, {'symmetric' if self.symmetric else 'asymmetric'}, " + \
@@ -83,6 +85,11 @@ class UniformQuantizer(nn.Module):
         else: self.lo.copy_(lo.expand_as(self.lo)); self.hi.copy_(hi.expand_as(self.hi))
         self.project_()
         self.calibrated.fill_(True)
+        self.is_calibrated = True
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self.is_calibrated = bool(self.calibrated)     # the host-side copy follows the loaded buffer (read once, here)
 
     @torch.no_grad()
     def project_(self, min_range:float=1e-8):
@@ -100,10 +107,16 @@ class UniformQuantizer(nn.Module):
         if self.mode == 'observe':
             if self.observer is not None: self.observer.update(x)
             return x
-        if not self.calibrated: raise HarmoqError('a quantizer was used before calibration: calibrate the model first (see harmoq.baselines)')
+        if not self.is_calibrated: raise HarmoqError('a quantizer was used before calibration: calibrate the model first (see harmoq.baselines)')
         lo, hi = self.bounds()
         fast = _fast_fake_quant(x, lo, hi, self.bits, self.channels, self.axis)
-        return fast if fast is not None else fake_quant(x, self._shape(lo, x.dim()), self._shape(hi, x.dim()), self.bits)
+        if fast is not None: return fast
+        lo, hi = self._shape(lo, x.dim()), self._shape(hi, x.dim())
+        if torch.is_grad_enabled() and (x.requires_grad or lo.requires_grad or hi.requires_grad):
+            # training the bounds: keep only the input for backward and recompute the rounding there (same numbers,
+            # a fraction of the memory: autograd would otherwise hold four or five copies of every activation)
+            return checkpoint(fake_quant, x, lo, hi, self.bits, use_reentrant=False)
+        return fake_quant(x, lo, hi, self.bits)
 
 # %% ../nbs/30_quant.ipynb #42bcdac3
 def _fast_fake_quant(x:Tensor, lo:Tensor, hi:Tensor, bits:int, channels:int|None, axis:int) -> Tensor|None:
@@ -228,19 +241,22 @@ def _quant_module(m:nn.Module, cfg:QuantConfig) -> nn.Module:
     raise HarmoqError(f'cannot quantize a {type(m).__name__}: harmoq quantizes Linear, Conv2d and MatMul modules')
 
 # %% ../nbs/30_quant.ipynb #913e52d4
-def quantize_model(model:nn.Module, config:QuantConfig|None=None, filter_fn:Callable|None=None) -> nn.Module:
-    "A copy of `model` whose selected Linear/Conv2d/MatMul modules are fake-quantized (uncalibrated)."
+def quantize_model_(model:nn.Module, config:QuantConfig|None=None, filter_fn:Callable|None=None) -> nn.Module:
+    "Replace, in place, the Linear/Conv2d/MatMul modules of `model` selected by `filter_fn` (or the config's, or the architecture's) by fake-quantized ones (uncalibrated); returns `model`."
     config = config or QuantConfig()
     keep = filter_fn or config.filter_fn or default_filter(model)
-    q = copy.deepcopy(model)
-    targets = [(fqn, m) for fqn, m in q.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d, MatMul)) and keep(m, fqn)]
+    targets = [(fqn, m) for fqn, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d, MatMul)) and keep(m, fqn)]
     if not targets: raise HarmoqError('the filter selects no Linear, Conv2d or MatMul module: nothing to quantize')
-    device = next(q.parameters()).device   # new quantizers live where the network lives
+    device = next(model.parameters()).device   # new quantizers live where the network lives
     for fqn, m in targets:
         parent, _, name = fqn.rpartition('.')
-        setattr(q.get_submodule(parent) if parent else q, name, _quant_module(m, config).to(device))
-    q.quant_config = config
-    return q
+        setattr(model.get_submodule(parent) if parent else model, name, _quant_module(m, config).to(device))
+    model.quant_config = config
+    return model
+
+def quantize_model(model:nn.Module, config:QuantConfig|None=None, filter_fn:Callable|None=None) -> nn.Module:
+    "A copy of `model` whose selected Linear/Conv2d/MatMul modules are fake-quantized (uncalibrated)."
+    return quantize_model_(copy.deepcopy(model), config, filter_fn)
 
 # %% ../nbs/30_quant.ipynb #118b7812
 def describe_quantization(qmodel:nn.Module) -> dict:
@@ -282,13 +298,11 @@ def quantized_module_names(qmodel:nn.Module) -> list:
 
 def save_quantized(qmodel:nn.Module, path, **extra):
     "Save a calibrated fake-quantized model (weights, bounds, configuration) as safetensors."
-    from harmoq.models import save_checkpoint
     if not all(bool(q.calibrated) for _, q in quantizers(qmodel)): raise HarmoqError('the model is not calibrated: calibrate it before saving')
     return save_checkpoint(qmodel, path, quant=qmodel.quant_config.as_dict(), quantized_modules=quantized_module_names(qmodel), **extra)
 
 def quantized_from_state_dict(sd:dict, meta:dict) -> nn.Module:
     "Rebuild a calibrated fake-quantized model from `save_quantized`'s tensors and metadata."
-    from harmoq.models import ARCHITECTURES
     fp = ARCHITECTURES[meta['harmoq_arch']](**meta['harmoq_config'])
     names = set(meta['harmoq_quantized_modules'])
     q = quantize_model(fp, QuantConfig(**meta['harmoq_quant']), filter_fn=lambda m, fqn: fqn in names)

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .core import HarmoqError
+from .core import HarmoqError, deprecated_names
 from .quant import QuantLinear, QuantConv2d, fake_quant, quantizers
-from .calibration import batches
+from .calibration import batches, calibration_pass
 from .data import check_calibration_data
 
 # %% auto #0
 __all__ = ['PROJECTIONS', 'FORMS', 'src_printed', 'src_output_channels', 'src_ridge', 'token_grid', 'SpatialFilter', 'dct_matrix',
-           'projection_filter', 'RunningMean', 'filtered_moments', 'form_statistics', 'layer_error', 'quantized_input',
-           'effective_weight', 'residual_windows', 'src_statistics', 'src_apply', 'structural_residual_calibration']
+           'projection_filter', 'RunningMean', 'filtered_moments', 'form_statistics', 'moment_relative_error',
+           'quantized_input', 'effective_weight', 'residual_windows', 'src_statistics', 'src_apply',
+           'structural_residual_calibration']
 
 # %% ../nbs/40_src.ipynb #56d02677
 def src_printed(W:Tensor, Sxx:Tensor, Sdx:Tensor, H:Tensor, lam:float) -> Tensor:
@@ -130,13 +131,15 @@ def form_statistics(moments:dict, form:str='quantized') -> tuple[Tensor, Tensor]
     if form == 'quantized': return moments['qq'], moments['qq'] - moments['qx'].T
     raise HarmoqError(f'unknown SRC form {form!r}: choose from {", ".join(FORMS)}')
 
-def layer_error(Wq:Tensor, W:Tensor, moments:dict) -> float:
+def moment_relative_error(Wq:Tensor, W:Tensor, moments:dict) -> float:
     "Relative output error `|Wq Q(x) - W x| / |W x|` from unfiltered moments (`Wq`: the quantized weight as it acts on Q(x))."
     Wq, W = Wq.double(), W.double()
     num = (Wq @ moments['qq'] * Wq).sum() - 2 * (Wq @ moments['qx'] * W).sum() + (W @ moments['xx'] * W).sum()
     den = (W @ moments['xx'] * W).sum().item()
     if den <= 0: return 0. if num.item() <= 0 else math.inf          # a layer whose full-precision output is zero
     return math.sqrt(max(num.item(), 0.) / den)
+
+__getattr__ = deprecated_names('harmoq.src', {'layer_error': ('harmoq.src.moment_relative_error', moment_relative_error)})
 
 # %% ../nbs/40_src.ipynb #fd9b2048
 def _weight_matrix(layer, weight:Tensor|None=None) -> Tensor:
@@ -183,28 +186,19 @@ def _reference(layer:QuantLinear) -> Tensor:
     return layer.src_reference
 
 @torch.no_grad()
-def _accumulate(qmodel:nn.Module, lr:Tensor, names:list, stats_fn, batch_size:int, momentum:float, warmup:int) -> dict:
-    "`{name: RunningMean of stats_fn(name, x, grid)}` over batches of `lr`, run in full precision (quantizers off, original weights)."
+def _accumulate(qmodel:nn.Module, calib:Tensor, names:list, stats_fn, batch_size:int, momentum:float, warmup:int, progress:bool=False) -> dict:
+    "`{name: RunningMean of stats_fn(name, x, grid)}` over batches of `calib`, run in full precision (quantizers off, original weights)."
     mods = {n: qmodel.get_submodule(n) for n in names}
     acc = {n: RunningMean(momentum, warmup) for n in names}
     state = {}
     def hook(name):
         def h(mod, args, out): acc[name].update(stats_fn(name, args[0].detach(), state['grid']), state['n'])
         return h
-    modes = [(q, q.mode) for _, q in quantizers(qmodel)]
-    corrected = [(m, m.weight.detach().clone()) for m in qmodel.modules() if getattr(m, 'src_reference', None) is not None]
-    for q, _ in modes: q.mode = 'off'
-    for m, _ in corrected: m.weight.data.copy_(m.src_reference)     # upstream as the full-precision network
     handles = [mods[n].register_forward_hook(hook(n)) for n in names]
-    dev = next(qmodel.parameters()).device
-    try:
-        for b in batches(lr, batch_size):
-            state.update(grid=tuple(b.shape[-2:]), n=len(b))
-            qmodel(b.to(dev))
+    try: calibration_pass(qmodel, calib, batch_size, reference_weights=True, on_batch=lambda b: state.update(grid=tuple(b.shape[-2:]), n=len(b)),
+                          progress=progress, desc='SRC statistics')
     finally:
         for h in handles: h.remove()
-        for q, mode in modes: q.mode = mode
-        for m, w in corrected: m.weight.data.copy_(w)
     return {n: a.value for n, a in acc.items()}
 
 def residual_windows(layer:QuantLinear, x:Tensor, grid:tuple|None=None, size:int=8) -> Tensor:
@@ -218,10 +212,9 @@ def residual_windows(layer:QuantLinear, x:Tensor, grid:tuple|None=None, size:int
     return p.T @ p / len(p)
 
 # %% ../nbs/40_src.ipynb #ead55ccf
-def src_statistics(qmodel:nn.Module, lr:Tensor, projections=('laplacian',), layers:list|None=None, batch_size:int=8,
-                   momentum:float=0.9, warmup:int=200, rank:int=16, seed:int=0) -> dict:
+def src_statistics(qmodel:nn.Module, calib:Tensor, projections=('laplacian',), layers:list|None=None, batch_size:int=8,
+                   momentum:float=0.9, warmup:int=200, rank:int=16, seed:int=0, progress:bool=False) -> dict:
     "Per layer: `filters` and running filtered `moments` (xx, qq, qx) of its full-precision input and quantized input, per projection."
-    check_calibration_data(lr)
     names = _src_layers(qmodel, layers)
     projections = list(dict.fromkeys(['identity', *projections]))    # identity's moments give the layer errors
     for p in projections: projection_filter(p, cov=torch.eye(64))     # unknown names fail here, before any pass
@@ -229,12 +222,12 @@ def src_statistics(qmodel:nn.Module, lr:Tensor, projections=('laplacian',), laye
     for n in names: _reference(mods[n])
     filters = {n: {p: projection_filter(p, rank=rank, seed=seed) for p in projections if p != 'learned'} for n in names}
     if 'learned' in projections:   # a first pass estimates each layer's residual windows
-        cov = _accumulate(qmodel, lr, names, lambda n, x, grid: {'cov': residual_windows(mods[n], x, grid)}, batch_size, momentum, warmup)
+        cov = _accumulate(qmodel, calib, names, lambda n, x, grid: {'cov': residual_windows(mods[n], x, grid)}, batch_size, momentum, warmup, progress)
         for n in names: filters[n]['learned'] = projection_filter('learned', rank=rank, cov=cov[n]['cov'])
     def stats(n, x, grid):
         xq = quantized_input(mods[n], x)
         return {(p, k): v for p, f in filters[n].items() for k, v in filtered_moments(x, xq, f, grid).items()}
-    mom = _accumulate(qmodel, lr, names, stats, batch_size, momentum, warmup)
+    mom = _accumulate(qmodel, calib, names, stats, batch_size, momentum, warmup, progress)
     return {n: dict(filters=filters[n], moments={p: {k: mom[n][(p, k)] for k in ('xx', 'qq', 'qx')} for p in projections})
             for n in names}
 
@@ -242,18 +235,19 @@ def src_apply(layer:QuantLinear, stats:dict, projection:str='laplacian', form:st
     "Set the layer's weight to `W0 + dW*` from `src_statistics` output for it; returns its calibration errors before/after and |dW|/|W0|."
     W0 = _weight_matrix(layer, _reference(layer)).double()
     unfiltered = stats['moments']['identity']
-    before = layer_error(effective_weight(layer), W0, unfiltered)
+    before = moment_relative_error(effective_weight(layer), W0, unfiltered)
     D = src_ridge(W0, *form_statistics(stats['moments'][projection], form), lam, eps)
     layer.weight.data.copy_((W0 + D).view_as(layer.weight).to(layer.weight))
-    return dict(before=before, after=layer_error(effective_weight(layer), W0, unfiltered), dw_rel=(D.norm() / W0.norm()).item())
+    return dict(before=before, after=moment_relative_error(effective_weight(layer), W0, unfiltered), dw_rel=(D.norm() / W0.norm()).item())
 
 # %% ../nbs/40_src.ipynb #413b67ec
-def structural_residual_calibration(qmodel:nn.Module, lr_patches:Tensor, projection:str='laplacian', lam:float=1e-2,
+def structural_residual_calibration(qmodel:nn.Module, calib:Tensor, projection:str='laplacian', lam:float=1e-2,
                                     form:str='quantized', momentum:float=0.9, layers:list|None=None, batch_size:int=8,
-                                    warmup:int=200, eps:float=1e-6, rank:int=16, seed:int=0) -> dict:
+                                    warmup:int=200, eps:float=1e-6, rank:int=16, seed:int=0, progress:bool=False) -> dict:
     "SRC in place: every selected QuantLinear's weight becomes `W0 + dW*` for `projection` and `form`; `{layer: {before, after, dw_rel}}`."
     if form not in FORMS: raise HarmoqError(f'unknown SRC form {form!r}: choose from {", ".join(FORMS)}')
     if projection not in PROJECTIONS: raise HarmoqError(f'unknown projection {projection!r}: choose from {", ".join(PROJECTIONS)}')
     if lam <= 0: raise HarmoqError(f'lam must be positive (the objective is strictly convex only then), got {lam}')
-    st = src_statistics(qmodel, lr_patches, [projection], layers, batch_size, momentum, warmup, rank, seed)
+    check_calibration_data(calib)
+    st = src_statistics(qmodel, calib, [projection], layers, batch_size, momentum, warmup, rank, seed, progress)
     return {n: src_apply(qmodel.get_submodule(n), s, projection, form, lam, eps) for n, s in st.items()}
