@@ -8,7 +8,7 @@ import math, time, base64
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from fastcore.script import call_parse
+from ..script import command
 from ..core import HarmoqError, provenance, write_json
 from ..data import calibration_patches
 from ..models import load_model
@@ -170,7 +170,7 @@ def default_out(model, scale:int, bits:int, folder:str='results/analysis') -> Pa
     "`<folder>/src_at_work_<model>_x<scale>_w<b>a<b>.json`."
     return Path(folder)/f'src_at_work_{model_tag(model)}_x{scale}_w{bits}a{bits}.json'
 
-@call_parse
+@command
 def harmoq_analysis_fig3(
     model:str='dat-light',  # 'dat-light' (embedded) or a transformer checkpoint (DAT, SwinIR, HAT)
     scale:int=4,            # upscaling factor
@@ -187,8 +187,8 @@ def harmoq_analysis_fig3(
     quiet:bool=False,       # no progress lines
 ):
     "Fig. 3 of HarmoQ: structural residual calibration per projection on real layers, held-out errors before and after."
-    rec = _cli(src_at_work, model, scale, bits, method, preset, None, None, PROJECTIONS, FORMS, patches, hr_patch, lam, seed,
-               json or default_out(model, scale, bits), calib, data, progress=not quiet)
+    rec = src_at_work(model, scale, bits, method, preset, None, None, PROJECTIONS, FORMS, patches, hr_patch, lam, seed,
+                     json or default_out(model, scale, bits), calib, data, progress=not quiet)
     print(f"{len(rec['layers'])} layers in {rec['seconds']['total']} s -> {json or default_out(model, scale, bits)}")
 
 # %% ../../nbs/62_src_at_work.ipynb #b5c32278
