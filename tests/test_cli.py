@@ -113,6 +113,7 @@ def test_compare_speaks_within_10_seconds(tmp_path):
         ready, _, _ = select.select([p.stdout], [], [], 10)
         line = p.stdout.readline() if ready else ''
         assert line.strip() and time.time() - t0 < 10, 'nothing printed within 10 s'
+        assert line.startswith('harmoq_compare: ') and p.poll() is None, line   # a progress line of a run that goes on, not an error
     finally:
         p.send_signal(signal.SIGINT)
         try: p.wait(30)
