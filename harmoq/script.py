@@ -113,7 +113,7 @@ def command(fn):
     @wraps(fn)
     def _f(*args, **kwargs):
         if args or kwargs: return fn(*args, **kwargs)
-        return _f.main()
+        _f.main()   # a console script runs `sys.exit(f())`: None means exit status 0, whatever `fn` returns
     def main(argv:list|None=None, prog:str|None=None):
         prog = prog or Path(sys.argv[0]).name or fn.__name__
         if prog in ('', '-c', '__main__.py', 'ipykernel_launcher.py'): prog = fn.__name__
