@@ -15,8 +15,8 @@ ENV = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT)] + [p for p in os.
        'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
 
 def command_argv(name:str, *args) -> list:
-    "How a console script runs `harmoq.cli.<name>`: the function called with no arguments, reading sys.argv."
-    return [sys.executable, '-c', f'import sys; sys.argv[0] = {name!r}; from harmoq.cli import {name} as f; f()', *map(str, args)]
+    "How a console script runs `harmoq.cli.<name>`: `sys.exit(f())`, f reading sys.argv."
+    return [sys.executable, '-c', f'import sys; sys.argv[0] = {name!r}; from harmoq.cli import {name} as f; sys.exit(f())', *map(str, args)]
 
 def run(name, *args, env=None, timeout=120, cwd=None):
     r = subprocess.run(command_argv(name, *args), capture_output=True, text=True, timeout=timeout, env={**ENV, **(env or {})}, cwd=cwd)
