@@ -185,7 +185,7 @@ def plan_line(plan:dict) -> str:
     r = plan['record']
     what = 'FP32' if r['method'] == 'fp' else f"{r['method']} W{r['w_bits']}A{r['a_bits']}"
     sets = ', '.join(f'{ds.name} ({len(ds)} images)' for ds in plan['todo']) or 'nothing (all results are in the file)'
-    cal = f"calibrate on {plan['calib_line']}, then " if plan['calib_line'] else ''
+    cal = f"calibrate {what} on {plan['calib_line']}, then " if plan['calib_line'] else ''
     return f"{cal}evaluate {r['model']} x{r['scale']} {what} on {sets}"
 
 # %% ../nbs/46_cli.ipynb #6541dedb

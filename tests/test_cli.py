@@ -202,5 +202,5 @@ def test_onnx_missing_is_one_line(tiny, tmp_path):
 # --- HARMOQ_CHECK_ONLY: CI runs the README commands up to the first real work -------------------------------------------
 def test_check_only_stops_before_work(tiny, tmp_path):
     code, out, err = run('harmoq_eval', '--model', tiny['model'], '--scale', '2', '--sets', tiny['set'], '--method', 'harmoq', '--json', tmp_path/'r.json',
-                         env={'HARMOQ_CHECK_ONLY': '1'})
-    assert code == 0 and 'would now calibrate on' in out and not (tmp_path/'r.json').exists(), err
+                         '--preset', 'quick', env={'HARMOQ_CHECK_ONLY': '1'})
+    assert code == 0 and 'would now calibrate harmoq W4A4 on 16 patches' in out and not (tmp_path/'r.json').exists(), err
