@@ -60,18 +60,26 @@ def main():
     from harmoq.core import provenance, write_json
     cwd = a.cwd or tempfile.mkdtemp(prefix='harmoq-memory-')
     samples, t0 = [], time.time()
-    proc = subprocess.Popen(runnable(cmd), cwd=cwd)
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT)] + [q for q in os.environ.get('PYTHONPATH', '').split(os.pathsep) if q])}
+    proc = subprocess.Popen(runnable(cmd), cwd=cwd, stderr=subprocess.PIPE, text=True, env=env)   # this checkout's harmoq
+    lines = []
+    def relay():   # the command's stderr goes on to ours, and its lines (not progress-bar redraws) into the record
+        for line in proc.stderr:
+            sys.stderr.write(line); sys.stderr.flush()
+            lines.append(line.rstrip('\n').split('\r')[-1])
+    relay_th = threading.Thread(target=relay, daemon=True); relay_th.start()
     stop = threading.Event()
     def sample():
         while not stop.wait(1.0):
             r = rss_mb(proc.pid)
             if r is not None: samples.append((round(time.time() - t0, 1), round(r, 1)))
     th = threading.Thread(target=sample, daemon=True); th.start()
-    code = proc.wait(); stop.set(); th.join()
+    code = proc.wait(); stop.set(); th.join(); relay_th.join()
     wall = time.time() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # Linux reports KiB
     rec = dict(name=a.name, command=' '.join(cmd), exit_status=code, peak_rss_mb=round(peak_mb, 1), peak_rss_gb=round(peak_mb / 1024, 2),
-               wall_seconds=round(wall, 1), omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+               wall_seconds=round(wall, 1), env={k: os.environ.get(k) for k in ('HARMOQ_DATA', 'OMP_NUM_THREADS', 'HARMOQ_CHECK_ONLY')},
+               stderr_lines=[l for l in lines if l.strip()][:40],
                rss_mb_every_second=samples[::max(1, len(samples) // 400)], cpu=cpu(),
                provenance=provenance('cpu', argv=cmd),
                how='peak = resource.getrusage(RUSAGE_CHILDREN).ru_maxrss of the one child process after it ended; samples from /proc/<pid>/status VmRSS')
