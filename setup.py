@@ -20,8 +20,9 @@ requirements = cfg['requirements'].split()
 notebooks = ['matplotlib', 'ipywidgets']
 test = ['pytest', 'scikit-image', 'build'] + notebooks
 kernels = ['triton']
-dev = ['nbdev==2.4.14', 'fastcore>=1.12.3,<1.13', 'execnb<0.2', 'jupyterlab'] + test + kernels
-extras = dict(notebooks=notebooks, test=test, kernels=kernels, dev=dev)
+onnx = ['onnx', 'onnxscript', 'onnxruntime']   # harmoq_quantize --onnx / harmoq_eval --onnx (harmoq.onnx_export)
+dev = ['nbdev==2.4.14', 'fastcore>=1.12.3,<1.13', 'execnb<0.2', 'jupyterlab'] + test + kernels + onnx
+extras = dict(notebooks=notebooks, test=test, kernels=kernels, onnx=onnx, dev=dev)
 
 setuptools.setup(
     name=cfg['lib_name'],

@@ -4,6 +4,7 @@
 
 # %% ../nbs/01_images.ipynb #ff555b83
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,23 +15,47 @@ from .core import HarmoqError
 __all__ = ['read_image']
 
 # %% ../nbs/01_images.ipynb #7e8fe0c7
-def _to_rgb_array(im) -> tuple[np.ndarray, str|None]:
-    "An 8-bit RGB `(H, W, 3)` array from a PIL image, and a note on any conversion."
+def _is_16bit_colour(im) -> bool:
+    "Whether Pillow is about to decode `im` (not yet loaded) from 16 bits per colour sample, which it truncates to 8."
+    if im.mode not in ('RGB', 'RGBA', 'RGBX'): return False
+    for t in getattr(im, 'tile', None) or []:
+        args = t[3] if len(t) > 3 else None
+        raw = args if isinstance(args, str) else (args[0] if isinstance(args, tuple) and args and isinstance(args[0], str) else '')
+        if ';16' in raw: return True
+    return False
+
+def _drop_alpha(rgba:np.ndarray, name:str) -> tuple[np.ndarray, str]:
+    "The RGB of an `(H, W, 4)` array and a note; warns unless every pixel is opaque."
+    alpha = rgba[..., 3]
+    clear = int((alpha < 255).sum())
+    if not clear: return rgba[..., :3], 'opaque alpha channel dropped'
+    note = f'alpha channel dropped ({clear} of {alpha.size} pixels not opaque)'
+    warnings.warn(f'{name}: {note}; harmoq reads RGB, as BasicSR does', stacklevel=4)
+    return rgba[..., :3], note
+
+def _to_rgb_array(im, name:str='image') -> tuple[np.ndarray, str|None]:
+    "An 8-bit RGB `(H, W, 3)` array from a loaded PIL image, and a note on any conversion."
     mode = im.mode
     if mode == 'RGB': return np.asarray(im), None
     if mode in ('I;16', 'I;16B', 'I;16L', 'I', 'I;16N'):
         a = np.asarray(im).astype(np.float64)
-        a = np.clip(np.floor(a / 257 + 0.5), 0, 255).astype(np.uint8)  # 16-bit grayscale
-        return np.repeat(a[..., None], 3, -1), f'16-bit grayscale ({mode}) scaled to 8 bits and copied to RGB'
+        a = np.clip(np.floor(a / 257 + 0.5), 0, 255).astype(np.uint8)  # 16-bit grayscale, rounded
+        note = f'16-bit grayscale ({mode}) rounded to 8 bits and copied to RGB'
+        warnings.warn(f'{name}: {note}', stacklevel=3)
+        return np.repeat(a[..., None], 3, -1), note
     if mode == 'F':
-        raise HarmoqError('floating-point images are not supported: save the image as 8- or 16-bit PNG')
+        raise HarmoqError(f'{name} is a floating-point image: save it as an 8-bit PNG')
     if mode in ('L', '1'): return np.asarray(im.convert('RGB')), 'grayscale copied to RGB'
-    if mode == 'LA': return np.asarray(im.convert('L').convert('RGB')), 'grayscale copied to RGB, alpha channel dropped'
-    if mode in ('RGBA', 'RGBa'): return np.asarray(im.convert('RGB')), 'alpha channel dropped'
-    if mode == 'P':
-        has_alpha = 'transparency' in im.info
-        return np.asarray(im.convert('RGB')), 'palette converted to RGB' + (', transparency dropped' if has_alpha else '')
-    return np.asarray(im.convert('RGB')), f'{mode} converted to RGB'
+    if mode == 'LA':
+        rgb, note = _drop_alpha(np.asarray(im.convert('RGBA')), name)
+        return rgb, 'grayscale copied to RGB, ' + note
+    if mode in ('RGBA', 'RGBa'): return _drop_alpha(np.asarray(im.convert('RGBA')), name)
+    if mode in ('P', 'PA'):
+        if 'transparency' in im.info or mode == 'PA':
+            rgb, note = _drop_alpha(np.asarray(im.convert('RGBA')), name)
+            return rgb, 'palette converted to RGB, ' + note
+        return np.asarray(im.convert('RGB')), 'palette converted to RGB'
+    return np.asarray(im.convert('RGB')), f'{mode} converted to RGB' 
 
 # %% ../nbs/01_images.ipynb #105eb130
 def read_image(path:str|Path, with_note:bool=False):
@@ -40,8 +65,11 @@ def read_image(path:str|Path, with_note:bool=False):
     if not path.is_file(): raise HarmoqError(f'image {path} does not exist')
     try:
         with Image.open(path) as im:
+            if _is_16bit_colour(im):
+                raise HarmoqError(f'image {path} has 16 bits per colour sample; harmoq reads 8-bit RGB (as BasicSR does) and will not '
+                                  'truncate it: convert it to 8 bits first, rounding v/257')
             im.load()
-            arr, note = _to_rgb_array(im)
+            arr, note = _to_rgb_array(im, path.name)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise HarmoqError(f'cannot read image {path}: {type(e).__name__}: {e}') from None
     img = torch.from_numpy(np.array(arr, copy=True)).permute(2, 0, 1).contiguous()  # PIL arrays are read-only

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_models.ipynb #357b9851
 from __future__ import annotations
-import json, math
+import json, math, re, zipfile, pickletools
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -32,18 +32,44 @@ def detect_architecture(sd:dict) -> str:
                       f'(first keys: {", ".join(keys[:3])})')
 
 # %% ../nbs/15_models.ipynb #89def370
+_WRAPPERS = ('params_ema', 'params', 'state_dict', 'model', 'net', 'network')
+_PREFIXES = ('module.', 'model.', 'net.')
+
 def unwrap_state_dict(obj) -> dict:
-    "The plain state_dict inside an official checkpoint object (`params_ema` > `params` > `state_dict` > `model`), without `module.` prefixes."
+    "The plain state_dict inside a checkpoint object (`params_ema` > `params` > `state_dict` > `model` ...), without `module.`/`model.` prefixes shared by all keys."
     if isinstance(obj, nn.Module): obj = obj.state_dict()
     if not isinstance(obj, dict): raise HarmoqError(f'the checkpoint holds a {type(obj).__name__}, not a state_dict')
-    for key in ('params_ema', 'params', 'state_dict', 'model'):
-        if key in obj and isinstance(obj[key], dict): obj = obj[key]; break
-    sd = {(k[7:] if k.startswith('module.') else k): v for k, v in obj.items()}
+    while not any(isinstance(v, Tensor) for v in obj.values()):
+        inner = next((obj[k] for k in _WRAPPERS if isinstance(obj.get(k), dict)), None)
+        if inner is None: break
+        obj = inner
+    sd = dict(obj)
+    while sd and (pre := next((p for p in _PREFIXES if all(k.startswith(p) for k in sd)), None)):
+        sd = {k[len(pre):]: v for k, v in sd.items()}
     if not sd or not all(isinstance(v, Tensor) for v in sd.values()):
-        raise HarmoqError('the checkpoint holds no tensors under the usual keys (params_ema, params, state_dict)')
+        raise HarmoqError(f'the checkpoint holds no tensors under the usual keys ({", ".join(_WRAPPERS)})')
     return sd
 
 # %% ../nbs/15_models.ipynb #44b2c967
+def _pickled_classes(path:Path) -> list:
+    "Classes a `torch.save` zip file's pickle refers to, read from its opcodes without executing it."
+    names = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            pkl = next(n for n in z.namelist() if n.endswith('/data.pkl') or n == 'data.pkl')
+            strings = []
+            for op, arg, _ in pickletools.genops(z.read(pkl)):
+                if isinstance(arg, str): strings.append(arg)
+                if op.name == 'GLOBAL': names.append(arg.replace(' ', '.'))
+                elif op.name == 'STACK_GLOBAL' and len(strings) >= 2: names.append(f'{strings[-2]}.{strings[-1]}')
+    except Exception: return []
+    return [n for n in names if not n.startswith(('torch._utils', 'torch.storage', 'collections', 'torch.FloatStorage', 'torch.LongStorage', 'builtins', 'torch._tensor', 'torch.serialization'))]
+
+def _one_line(msg:str, limit:int=100) -> str:
+    "The first line of `msg` without terminal escape codes, cut at a word boundary to about `limit` characters."
+    line = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', str(msg)).strip().splitlines()[0] if str(msg).strip() else ''
+    return line if len(line) <= limit else line[:limit + 1].rsplit(' ', 1)[0] + ' ...'
+
 def read_checkpoint(path:str|Path) -> tuple[dict, dict]:
     "Read a `.pth`/`.pt` or `.safetensors` checkpoint: `(state_dict, metadata)`; metadata is harmoq's own (empty for official files)."
     path = Path(path).expanduser()
@@ -59,7 +85,11 @@ def read_checkpoint(path:str|Path) -> tuple[dict, dict]:
         return sd, meta
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        raise HarmoqError(f'checkpoint {path} is corrupt or not a PyTorch file ({type(e).__name__}: {str(e).splitlines()[0][:120]})') from None
+        classes = _pickled_classes(path)
+        if classes:
+            raise HarmoqError(f'{path.name} is a pickled {classes[0]} (torch.save(model)), not a state_dict: save model.state_dict() '
+                              'instead (harmoq does not unpickle objects, which can run arbitrary code)') from None
+        raise HarmoqError(f'checkpoint {path} is corrupt or not a PyTorch file ({type(e).__name__}: {_one_line(e)})') from None
     meta = obj.get('harmoq', {}) if isinstance(obj, dict) else {}
     return unwrap_state_dict(obj), meta
 

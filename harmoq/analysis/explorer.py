@@ -8,7 +8,7 @@ import os, time, hashlib
 from pathlib import Path
 import numpy as np
 import torch
-from fastcore.script import call_parse
+from ..script import command
 from ..core import HarmoqError, data_root
 from ..data import benchmark, default_images, BENCHMARK_SETS
 from ..metrics import to_uint8, psnr, ssim

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-from fastcore.script import call_parse
+from ..script import command
 from ..core import HarmoqError, provenance, write_json
 from ..data import benchmark, calibration_patches
 from ..models import load_model
@@ -174,7 +174,7 @@ def format_sensitivity(record:dict) -> str:
         lines.append(f"{k:<18}{c['modules']:>8}{c['mse']:>12.3e}{c['psnr']:>8.2f}{fp - c['psnr']:>7.2f}{c['seconds']:>9.1f}")
     return '\n'.join(lines)
 
-@call_parse
+@command
 def harmoq_analysis_fig2(
     model:str='dat-light',      # 'dat-light' (embedded) or a transformer checkpoint (DAT)
     scale:int=4,                # upscaling factor
@@ -191,6 +191,6 @@ def harmoq_analysis_fig2(
 ):
     "Fig. 2 of HarmoQ: output error of quantizing the weights or the activations of one layer type at a time."
     t0 = time.time()
-    rec = _cli(layer_sensitivity, model, scale, bits, None, eval_set, method, preset, seed, attn_module, 0, 0,
-               json or default_out(model, scale), calib, data, progress=not quiet)
+    rec = layer_sensitivity(model, scale, bits, None, eval_set, method, preset, seed, attn_module, 0, 0,
+                           json or default_out(model, scale), calib, data, progress=not quiet)
     print(format_sensitivity(rec)); print(f'{time.time() - t0:.0f} s -> {json or default_out(model, scale)}')

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from fastcore.script import call_parse
+from ..script import command
 from ..core import HarmoqError, provenance, write_json
 from ..data import benchmark, calibration_patches
 from ..metrics import to_uint8, rgb_to_y, psnr, ssim
@@ -163,7 +163,7 @@ def visual_comparison(images='Urban100/img_001,B100/img_001', model:str='dat-lig
     return record
 
 # %% ../../nbs/63_visual_comparison.ipynb #e55686d9
-@call_parse
+@command
 def harmoq_analysis_fig5(
     images:str='Urban100/img_001,B100/img_001',            # comma-separated Set/name of benchmark images
     model:str='dat-light',                                 # 'dat-light' (embedded) or a checkpoint path
@@ -187,5 +187,5 @@ def harmoq_analysis_fig5(
         check_bits(bits, 'bit-width', allow_fp=False)
         return visual_comparison(images, model, scale, bits, bits, variants, preset, crop, stride, seed,
                                  json or default_out(model, scale, bits, bits), cache, calib, data, device, progress=not quiet)
-    rec = _cli(run)
+    rec = run()
     print(f"{len(rec['images'])} images in {rec['seconds']} s -> {json or default_out(model, scale, bits, bits)}")

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import torch
 from torch import nn
-from fastcore.script import call_parse
+from ..script import command
 from ..core import HarmoqError, provenance, write_json
 from ..data import benchmark
 from ..models import load_model
@@ -141,7 +141,7 @@ def format_study(record:dict) -> str:
         lines.append(f'{name:<8}' + ''.join(f"{c['results'][s]['psnr']:>9.2f} /{c['results'][s]['ssim']:.4f}" if s in c['results'] else f"{'-':>17}" for s in sets))
     return '\n'.join(lines)
 
-@call_parse
+@command
 def harmoq_analysis_fig1(
     model:str='dat-light',                 # 'dat-light' (embedded) or a checkpoint path, e.g. $HARMOQ_WEIGHTS/IMDN_x4.pth
     scale:int=4,                           # upscaling factor: 2, 3 or 4
@@ -162,7 +162,7 @@ def harmoq_analysis_fig1(
         try: b = [int(x) for x in bits.split(',') if x.strip()]
         except ValueError: raise HarmoqError(f'--bits must be comma-separated integers such as 4,3,2, not {bits!r}')
         return weight_vs_activation(model, scale, sets, b, json or default_out(model, scale), method, preset, seed, device, data, calib, progress=not quiet, only=only)
-    print(format_study(_cli(run)))
+    print(format_study(run()))
 
 # %% ../../nbs/60_weight_vs_activation.ipynb #77b4aac7
 def verdict(share:float) -> str:
