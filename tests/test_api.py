@@ -72,3 +72,15 @@ def test_quantizer_flag_follows_the_state_dict():
     assert b.is_calibrated and bool(b.calibrated)
     b.load_state_dict(UniformQuantizer(4).state_dict())
     assert not b.is_calibrated
+
+def test_a_learning_rate_passes_through_abr():
+    "`lr` is a learning rate everywhere, so it reaches refine_bounds through adaptive_boundary_refinement's **kwargs."
+    from harmoq.quant import quantize_model, QuantConfig, quantizers
+    from harmoq.baselines import minmax, PRESETS
+    from harmoq.abr import adaptive_boundary_refinement
+    model, calib = small_model('imdn'), torch.rand(2, 3, 16, 16)
+    q = quantize_model(model, QuantConfig(3, 3)); minmax(q, model, calib, PRESETS['quick'])
+    before = [p.detach().clone() for _, z in quantizers(q) for p in z.parameters()]
+    info = adaptive_boundary_refinement(q, calib, steps=5, max_rows=64, lr=0., lr_min=0.)
+    assert all(torch.equal(p, b) for p, b in zip((p for _, z in quantizers(q) for p in z.parameters()), before))
+    assert all(v['final'] == v['initial'] for v in info['layers'].values())
