@@ -274,12 +274,14 @@ def layer_rows(layer:nn.Module, x:Tensor) -> Tensor:
         return u.transpose(1, 2).reshape(-1, u.shape[1])
     return x.reshape(-1, x.shape[-1])
 
+# %% ../nbs/42_abr.ipynb #ad804b20
 def capture_layer_inputs(qmodel:nn.Module, calib:Tensor, names:list|None=None, max_rows:int|None=2048, batch_size:int=8, seed:int=0,
                          progress:bool=False) -> dict:
     "`{name: rows}`: a seeded random subset of `max_rows` (None or 0: all) full-precision input rows of each named layer on LR patches `calib`."
     names = quant_layers(qmodel) if names is None else names
     return capture_inputs(qmodel, calib, names, max_rows or None, batch_size, seed, as_rows=layer_rows, progress=progress)
 
+# %% ../nbs/42_abr.ipynb #74c66a3a
 def layer_loss(layer:QuantLinear, x:Tensor, objective:str='compound', parts:bool=False):
     "L_total of a quantized layer on input rows `x` with its current bounds: the mean squared output error, not relative (`parts=True`: also its activation and weight parts)."
     xs, W, R = _layer_tensors(layer, x.to(layer.weight.dtype))

@@ -131,6 +131,7 @@ def percentile(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset
     minmax_weights(qmodel)
     return dict(steps=0, percentile=preset.percentile)
 
+# %% ../nbs/32_baselines.ipynb #2d496625
 def dobi(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, progress:bool=False) -> dict:
     "DOBI (2DQuant stage 1): per-quantizer search of the least-MSE range among `preset.dobi_candidates` candidates."
     obs = observe_activations(qmodel, calib, preset.batch_size, preset.max_samples, preset.seed, progress=progress)
@@ -145,6 +146,7 @@ def dobi(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, preset:Preset, prog
         q.set_bounds(lo.squeeze(), hi.squeeze())
     return dict(steps=0, one_sided_activations=n_one)
 
+# %% ../nbs/32_baselines.ipynb #1e7adb11
 def _bound_params(qmodel:nn.Module, kind:str='all') -> list:
     return [p for _, q in quantizers(qmodel, kind) for p in q.parameters()]
 

@@ -8,6 +8,8 @@ import os, sys, platform, subprocess, datetime, json, functools, warnings
 from typing import Callable
 from pathlib import Path
 import torch
+import harmoq
+from . import __version__
 
 # %% auto #0
 __all__ = ['HarmoqError', 'data_root', 'asset_path', 'device_name', 'provenance', 'write_json', 'deprecated_names',
@@ -30,13 +32,11 @@ def data_root(data:str|Path|None=None) -> Path:
 # %% ../nbs/00_core.ipynb #ddfd5b38
 def asset_path(*parts:str) -> Path:
     "Path of a file shipped inside the harmoq package."
-    import harmoq
     return Path(harmoq.__file__).parent.joinpath('assets', *parts)
 
 # %% ../nbs/00_core.ipynb #523e2de5
 def _git_commit() -> str|None:
     "`$HARMOQ_COMMIT` if set, else the commit of the harmoq source tree (with `-dirty` if it has uncommitted changes), else None."
-    import harmoq
     here = Path(harmoq.__file__).parent
     env = os.environ.get('HARMOQ_COMMIT')  # for copies of a checkout whose .git is missing or stale (e.g. a remote GPU machine)
     if env: return env
@@ -63,7 +63,6 @@ def device_name(device:str|torch.device='cpu') -> str:
 # %% ../nbs/00_core.ipynb #bd05063e
 def provenance(device:str|torch.device='cpu', argv:list|None=None, seed:int|None=None) -> dict:
     "How a result was made: command, commit, device, date, seed and versions."
-    from harmoq import __version__
     argv = sys.argv if argv is None else argv
     d = dict(command=' '.join([Path(argv[0]).name] + list(argv[1:])) if argv else '',
              commit=_git_commit(), harmoq=__version__,

@@ -84,6 +84,7 @@ def set_layer_scale(layer:QuantLinear, s, quant_bounds:str='follow', x_min:Tenso
             layer.a_quant.set_bounds((x_min.to(sc) / sc).min(), (x_max.to(sc) / sc).max())
         _minmax_weight_bounds(layer)
 
+# %% ../nbs/41_hso.ipynb #c815ecfd
 def relative_output_error(layer:QuantLinear, x:Tensor) -> float:
     "Relative output error `||layer(x) - x W^T - b|| / ||x W^T||` of a quantized linear on input rows `x`."
     with torch.no_grad():

@@ -143,7 +143,8 @@ def _calibrate(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config, filte
     log.update(method=method.name, patches=len(calib), lr_patch=list(calib.shape[-2:]), calib_seconds=round(time.time() - t0, 1))
     return log
 
-def quantize_(model:nn.Module, config, calib:Tensor, filter_fn:Callable|None=None, progress:bool=False, quant_config:QuantConfig|None=None) -> dict:
+# %% ../nbs/45_methods.ipynb #3ec07667
+def quantize_(model:nn.Module, config, calib:Tensor, filter_fn:Callable|None=None, *, progress:bool=False, quant_config:QuantConfig|None=None) -> dict:
     "Quantize `model` in place (its selected layers become fake-quantized) and calibrate it on LR patches `calib` by the method of `config`; returns the log."
     method_of(config); config.check(); _check_old_quant_config(config, quant_config)
     check_calibration_data(calib)
@@ -152,7 +153,7 @@ def quantize_(model:nn.Module, config, calib:Tensor, filter_fn:Callable|None=Non
     fp_model = copy.deepcopy(model).eval()
     return _calibrate(model.eval(), fp_model, calib, config, filter_fn, progress, t0)
 
-def quantize(model:nn.Module, calib:Tensor, config=None, filter_fn:Callable|None=None, progress:bool=False,
+def quantize(model:nn.Module, calib:Tensor, config=None, filter_fn:Callable|None=None, *, progress:bool=False,
              quant_config:QuantConfig|None=None) -> tuple[nn.Module, dict]:
     "A quantized copy of `model` calibrated on LR patches `calib` by the method of `config` (default `HarmoQConfig()`): `(qmodel, log)`."
     config = config if config is not None else HarmoQConfig()

@@ -131,6 +131,7 @@ def form_statistics(moments:dict, form:str='quantized') -> tuple[Tensor, Tensor]
     if form == 'quantized': return moments['qq'], moments['qq'] - moments['qx'].T
     raise HarmoqError(f'unknown SRC form {form!r}: choose from {", ".join(FORMS)}')
 
+# %% ../nbs/40_src.ipynb #bf56275e
 def moment_relative_error(Wq:Tensor, W:Tensor, moments:dict) -> float:
     "Relative output error `|Wq Q(x) - W x| / |W x|` from unfiltered moments (`Wq`: the quantized weight as it acts on Q(x))."
     Wq, W = Wq.double(), W.double()
