@@ -77,7 +77,9 @@ def main():
     code = proc.wait(); stop.set(); th.join(); relay_th.join()
     wall = time.time() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # Linux reports KiB
-    rec = dict(name=a.name, command=' '.join(cmd), exit_status=code, peak_rss_mb=round(peak_mb, 1), peak_rss_gb=round(peak_mb / 1024, 2),
+    import signal
+    ended = 'finished' if code >= 0 else f'killed by {signal.Signals(-code).name}' + (' (the kernel\'s OOM killer sends SIGKILL when the machine runs out of memory; the peak is then a lower bound)' if code == -9 else '')
+    rec = dict(name=a.name, command=' '.join(cmd), exit_status=code, ended=ended, peak_rss_mb=round(peak_mb, 1), peak_rss_gb=round(peak_mb / 1024, 2),
                wall_seconds=round(wall, 1), env={k: os.environ.get(k) for k in ('HARMOQ_DATA', 'OMP_NUM_THREADS', 'HARMOQ_CHECK_ONLY')},
                stderr_lines=[l for l in lines if l.strip()][:40],
                rss_mb_every_second=samples[::max(1, len(samples) // 400)], cpu=cpu(),

@@ -38,7 +38,8 @@ def evaluate(model:nn.Module, dataset:BenchmarkSet, tile:int|None=None, crop_bor
     from tqdm.auto import tqdm
     if model.scale != dataset.scale: raise HarmoqError(f'the model is x{model.scale} but the data set is x{dataset.scale}')
     cb = dataset.scale if crop_border is None else crop_border
-    names = [Path(f).stem for f in dataset.hr_files]
+    files = getattr(dataset, 'hr_files', None)   # names known before reading: images done earlier are not even read
+    names = [Path(f).stem for f in files] if files is not None else [None] * len(dataset)
     kept = {r['name']: r for r in (done or []) if r.get('name') in names}
     rows, n = [], len(names)
     with tqdm(total=n, initial=len(kept), desc=f'{dataset.name} x{dataset.scale}', unit='image', disable=not progress, leave=False) as bar:

@@ -69,7 +69,7 @@ def make_parser(fn, prog:str|None=None) -> argparse.ArgumentParser:
         elif typ is bool:
             p.add_argument(f'--{name}', action='store_true', help=h)
         else:
-            shown = '' if 'default' in h or par.default is None else f' (default: {par.default})'
+            shown = '' if 'default:' in h or par.default is None else f' (default: {par.default})'
             p.add_argument(f'--{name}', type=typ, default=par.default, help=(h + shown).replace('%', '%%'),
                            metavar=name.upper())
     return p
