@@ -32,10 +32,9 @@ METHOD_NOTES = {
 }
 
 def quant_methods() -> tuple:
-    "Names of the calibration methods the commands accept (without 'fp')."
-    from harmoq.baselines import METHODS
-    import harmoq.algorithm   # registers 'harmoq' in METHODS
-    return tuple(METHODS)
+    "Names of the calibration methods the commands accept (without 'fp'): the method registry's, `harmoq.methods.available_methods()`."
+    from harmoq.methods import available_methods
+    return available_methods()
 
 def check_method(method:str, allow_fp:bool=True) -> str:
     "`method` if it is 'fp' (when allowed) or a calibration method, else a one-line `HarmoqError` listing the choices."
@@ -69,35 +68,11 @@ def calibration_data(calib:str|None, data:str|None, preset:str, scale:int, seed:
     return lr, f'{p.patches} patches of {hr}x{hr} HR pixels ({hr // scale}x{hr // scale} LR) from {where}', files
 
 # %% ../nbs/46_cli.ipynb #d8ebbf87
-class _Elapsed:
-    "Shows the seconds spent on `what` while the `with` block runs (on stderr)."
-    def __init__(self, what:str, enabled:bool=True, stream=None):
-        self.what, self.enabled, self.stream = what, enabled, stream or sys.stderr
-        self._stop = threading.Event()
-    def _run(self):
-        tty = hasattr(self.stream, 'isatty') and self.stream.isatty()
-        while not self._stop.wait(1 if tty else 30):
-            s = int(time.time() - self.t0)
-            self.stream.write(f'\r{self.what}: {s} s' if tty else f'{self.what}: {s} s so far\n'); self.stream.flush()
-    def __enter__(self):
-        self.t0 = time.time()
-        if self.enabled:
-            self._thread = threading.Thread(target=self._run, daemon=True); self._thread.start()
-        return self
-    def __exit__(self, *exc):
-        self._stop.set()
-        if self.enabled:
-            self._thread.join()
-            if hasattr(self.stream, 'isatty') and self.stream.isatty(): self.stream.write('\r\033[K'); self.stream.flush()
-
 def _calibrate(net:nn.Module, method:str, w_bits:int, a_bits:int, lr:Tensor, preset:str, seed:int, progress:bool=False) -> tuple[nn.Module, dict]:
     "The one place the commands calibrate: `(qmodel, info)`, `net` quantized to W`w_bits`A`a_bits` and calibrated by `method` on LR patches `lr`."
-    from harmoq.baselines import calibrate, get_preset
-    from harmoq.quant import QuantConfig
-    import harmoq.algorithm   # registers 'harmoq'
-    p = replace(get_preset(preset, net.scale), seed=seed)   # a copy: the shared preset keeps its seed
-    with _Elapsed(f'calibrating {method} W{w_bits}A{a_bits}', progress):
-        return calibrate(net, method, QuantConfig(w_bits=w_bits, a_bits=a_bits), lr, p)
+    from harmoq.methods import quantize, method_config
+    return quantize(net, lr, method_config(method, w_bits, a_bits, preset, seed), progress=progress)
+
 
 # %% ../nbs/46_cli.ipynb #5689d986
 _SETUP = ('model', 'scale', 'method', 'w_bits', 'a_bits', 'lr', 'preset')
