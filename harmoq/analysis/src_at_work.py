@@ -16,7 +16,7 @@ from ..quant import QuantConfig, check_bits
 from ..baselines import calibrate
 from ..calibration import Capture, batches
 from ..evaluate import calibration_source, _cli
-from ..src import PROJECTIONS, FORMS, src_statistics, src_apply, effective_weight, quantized_input, layer_error
+from ..src import PROJECTIONS, FORMS, src_statistics, src_apply, effective_weight, quantized_input, moment_relative_error
 
 # %% auto #0
 __all__ = ['block_linears', 'representative_layers', 'encode_heatmap', 'decode_heatmap', 'rounded', 'radial_spectrum',
@@ -81,7 +81,7 @@ def _top_share(M:Tensor, k:int=5) -> float:
 def _errors(layer, W0:Tensor, test:dict) -> dict:
     "Held-out relative output error, unfiltered and Laplacian / DCT high-pass filtered, of the layer's current weight."
     Wq = effective_weight(layer)
-    return {k: layer_error(Wq, W0, test['moments'][p]) for k, p in (('total', 'identity'), ('laplacian', 'laplacian'), ('dct_highpass', 'dct_highpass'))}
+    return {k: moment_relative_error(Wq, W0, test['moments'][p]) for k, p in (('total', 'identity'), ('laplacian', 'laplacian'), ('dct_highpass', 'dct_highpass'))}
 
 def _close_look(layer, x:Tensor, W0:Tensor, grid:tuple, where:dict|None=None) -> dict:
     "Per-channel RMS error, error spectrum and one response row of the layer's current weight on held-out inputs `x`."
