@@ -1,0 +1,112 @@
+"""Fidelity of harmoq's ONNX export: DAT-light x4 and IMDN x4, MinMax and HarmoQ (quick preset), W8A8 and W4A4, both QDQ
+forms, checked in onnxruntime against harmoq's fake-quant model on Set5 and the embedded photographs.
+
+    HARMOQ_DATA=/work/shared/data python experiments/onnx_check.py [--imdn PATH] [--out results/onnx/fidelity.json]
+
+Calibrated models and exported graphs are cached under --work (not committed); results/onnx/fidelity.json is
+rewritten after every row, and a rerun skips the rows it already holds."""
+from __future__ import annotations
+import argparse, json, os, sys, time
+from collections import Counter
+from pathlib import Path
+import torch
+
+from harmoq.core import HarmoqError, provenance, write_json
+from harmoq.data import benchmark, default_images
+from harmoq.evaluate import calibrated_model
+from harmoq.models import load_model
+from harmoq.quant import save_quantized
+from harmoq.onnx_export import to_onnx, load_onnx, compare_outputs, export_module, qdq_summary, require_onnx
+
+
+def cpu_flags() -> list:
+    "The SIMD flags of this CPU that matter to integer kernels (avx2, avx512*, vnni, amx)."
+    try: line = next(l for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('flags'))
+    except (OSError, StopIteration): return []
+    return sorted(f for f in line.split(':', 1)[1].split() if f.startswith(('avx', 'amx', 'fma', 'sse4', 'vnni')) or 'vnni' in f)
+
+
+def calibrated(model: str, scale: int, method: str, bits: tuple, seed: int, work: Path):
+    "The calibrated fake-quant model (cached as safetensors in `work`) and its calibration info."
+    name = Path(model).stem.lower()
+    cache = work / f'{name}_{method}_w{bits[0]}a{bits[1]}_s{seed}.safetensors'
+    info_file = cache.with_suffix('.json')
+    if cache.is_file() and info_file.is_file():
+        return load_model(cache, scale).eval(), json.loads(info_file.read_text())
+    net = load_model(model, scale).eval()
+    q, info = calibrated_model(net, method, bits[0], bits[1], None, os.environ.get('HARMOQ_DATA'), 'quick', seed)
+    info = {k: v for k, v in info.items() if k in ('method', 'preset', 'patches', 'lr_patch', 'calib_seconds', 'calib_images', 'calib_source', 'iterations')}
+    save_quantized(q.eval(), cache, harmoq_method=method)
+    info_file.write_text(json.dumps(info))
+    return q.eval(), info
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
+    ap.add_argument('--out', default='results/onnx/fidelity.json')
+    ap.add_argument('--work', default=os.environ.get('HARMOQ_ONNX_WORK', '/tmp/harmoq_onnx_work'))
+    ap.add_argument('--models', default='imdn,dat-light')
+    ap.add_argument('--methods', default='minmax,harmoq')
+    ap.add_argument('--bits', default='8,4')
+    ap.add_argument('--forms', default='exact,standard')
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=2)
+    a = ap.parse_args(argv)
+    require_onnx()
+    import onnx
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(a.threads)
+    work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
+    out = Path(a.out)
+    rec = json.loads(out.read_text()) if out.is_file() else None
+    if not rec:
+        rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags()),
+                   setup=dict(calibration="preset 'quick' (16 seeded LR patches of 24x24 from $HARMOQ_DATA/calib, a DIV2K stand-in: "
+                                          "SunHays80 photographs), harmoq.evaluate.calibrated_model",
+                              compare='harmoq.onnx_export.compare_outputs: BasicSR PSNR (Y, crop = scale) of both models, whole images',
+                              onnxruntime=__import__('onnxruntime').__version__, onnx=onnx.__version__), rows=[])
+    done = {(r['model'], r['method'], r['w_bits'], r['a_bits'], r['form'], r['set']) for r in rec['rows']}
+    models = dict(imdn=(a.imdn, 4), **{'dat-light': ('dat-light', 4)})
+    sets = [('Set5', lambda: benchmark('Set5', 4)), ('default', lambda: default_images(4))]
+    forms = a.forms.split(',')
+    for form in forms:
+        for mname in a.models.split(','):
+            path, scale = models[mname]
+            for method in a.methods.split(','):
+                for b in (int(x) for x in a.bits.split(',')):
+                    keys = [(mname, method, b, b, form, s) for s, _ in sets]
+                    if all(k in done for k in keys): continue
+                    row0 = dict(model=mname, method=method, w_bits=b, a_bits=b, form=form)
+                    try:
+                        q, info = calibrated(path, scale, method, (b, b), a.seed, work)
+                    except HarmoqError as e:
+                        print(f'{row0}: calibration failed: {e}', flush=True)
+                        continue
+                    graph = work / f'{mname}_{method}_w{b}a{b}_{form}.onnx'
+                    t0 = time.time()
+                    if not graph.is_file(): to_onnx(q, graph, input_size=(64, 64), form=form)
+                    export_s = round(time.time() - t0, 1)
+                    g = onnx.load(str(graph))
+                    onnx.checker.check_model(g)
+                    ops = Counter(n.op_type for n in g.graph.node)
+                    om = load_onnx(graph, threads=a.threads)
+                    summary = qdq_summary(export_module(q, form))
+                    for sname, make in sets:
+                        if (mname, method, b, b, form, sname) in done: continue
+                        t0 = time.time()
+                        r = compare_outputs(q, om, make())
+                        row = dict(row0, calibration=info, export_seconds=export_s, checker='ok',
+                                   graph=dict(nodes=sum(ops.values()), QuantizeLinear=ops['QuantizeLinear'], DequantizeLinear=ops['DequantizeLinear'],
+                                              Clip=ops['Clip'], bytes=graph.stat().st_size),
+                                   qdq=summary, compare_seconds=round(time.time() - t0, 1), **r)
+                        rec['rows'].append(row)
+                        write_json(rec, out)
+                        print(f"{mname} {method} W{b}A{b} {form} {sname}: fake-quant {r['psnr_fake_quant']:.3f} dB, onnx {r['psnr_onnx']:.3f} dB, "
+                              f"delta {r['delta_db']:+.4f}, max|diff| {r['max_abs_diff']:.2e} (export {export_s} s)", flush=True)
+    write_json(rec, out)
+
+
+if __name__ == '__main__':
+    try: main()
+    except HarmoqError as e: print(f'onnx_check: error: {e}', file=sys.stderr); sys.exit(2)
