@@ -14,6 +14,7 @@ import torch
 from harmoq.core import HarmoqError, provenance, write_json
 from harmoq.data import benchmark, default_images
 from harmoq.evaluate import calibrated_model
+import harmoq.algorithm   # registers the 'harmoq' method with harmoq.baselines.calibrate
 from harmoq.models import load_model
 from harmoq.quant import save_quantized
 from harmoq.onnx_export import to_onnx, load_onnx, compare_outputs, export_module, qdq_summary, require_onnx
@@ -39,6 +40,16 @@ def calibrated(model: str, scale: int, method: str, bits: tuple, seed: int, work
     save_quantized(q.eval(), cache, harmoq_method=method)
     info_file.write_text(json.dumps(info))
     return q.eval(), info
+
+
+def export_graph(q, graph: Path, form: str, attention: bool = True, allow_float: bool = False) -> float | None:
+    "Export `q` to `graph` unless it is cached there; the export time in seconds (from the sidecar file for a cached graph)."
+    side = graph.with_suffix('.seconds')
+    if not graph.is_file():
+        t0 = time.time()
+        to_onnx(q, graph, input_size=(64, 64), form=form, attention=attention, allow_float=allow_float)
+        side.write_text(str(round(time.time() - t0, 1)))
+    return float(side.read_text()) if side.is_file() else None
 
 
 def main(argv=None):
@@ -84,9 +95,7 @@ def main(argv=None):
                         print(f'{row0}: calibration failed: {e}', flush=True)
                         continue
                     graph = work / f'{mname}_{method}_w{b}a{b}_{form}.onnx'
-                    t0 = time.time()
-                    if not graph.is_file(): to_onnx(q, graph, input_size=(64, 64), form=form)
-                    export_s = round(time.time() - t0, 1)
+                    export_s = export_graph(q, graph, form)
                     g = onnx.load(str(graph))
                     onnx.checker.check_model(g)
                     ops = Counter(n.op_type for n in g.graph.node)
