@@ -52,6 +52,24 @@ def export_graph(q, graph: Path, form: str, attention: bool = True, allow_float:
     return float(side.read_text()) if side.is_file() else None
 
 
+def row_key(r: dict) -> tuple: return (r['model'], r['method'], r['w_bits'], r['a_bits'], r['form'], r['set'])
+
+
+def save_merged(rec: dict, out: Path) -> dict:
+    "Write `rec` to `out` together with the rows another process (same command, other --models/--methods) wrote there meanwhile."
+    if out.is_file():
+        disk = json.loads(out.read_text())
+        mine = {row_key(r) for r in rec['rows']}
+        rec['rows'] += [r for r in disk['rows'] if row_key(r) not in mine]
+        parts = disk.get('provenance_parts', [disk['provenance']])
+        if rec['provenance'] not in parts: parts.append(rec['provenance'])
+        rec['provenance_parts'] = parts
+    order = {m: i for i, m in enumerate(('imdn', 'dat-light'))}
+    rec['rows'].sort(key=lambda r: (r['form'] != 'exact', order.get(r['model'], 9), r['method'], -r['w_bits'], r['set']))
+    write_json(rec, out)
+    return rec
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
@@ -70,14 +88,13 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     out = Path(a.out)
-    rec = json.loads(out.read_text()) if out.is_file() else None
-    if not rec:
-        rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags()),
-                   setup=dict(calibration="preset 'quick' (16 seeded LR patches of 24x24 from $HARMOQ_DATA/calib, a DIV2K stand-in: "
-                                          "SunHays80 photographs), harmoq.evaluate.calibrated_model",
-                              compare='harmoq.onnx_export.compare_outputs: BasicSR PSNR (Y, crop = scale) of both models, whole images',
-                              onnxruntime=__import__('onnxruntime').__version__, onnx=onnx.__version__), rows=[])
-    done = {(r['model'], r['method'], r['w_bits'], r['a_bits'], r['form'], r['set']) for r in rec['rows']}
+    rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags()),
+               setup=dict(calibration="preset 'quick' (16 seeded LR patches of 24x24 from $HARMOQ_DATA/calib, a DIV2K stand-in: "
+                                      "SunHays80 photographs), harmoq.evaluate.calibrated_model",
+                          compare='harmoq.onnx_export.compare_outputs: BasicSR PSNR (Y, crop = scale) of both models, whole images',
+                          onnxruntime=__import__('onnxruntime').__version__, onnx=onnx.__version__), rows=[])
+    if out.is_file(): rec['rows'] = json.loads(out.read_text())['rows']   # resume: keep the rows already there
+    done = {row_key(r) for r in rec['rows']}
     models = dict(imdn=(a.imdn, 4), **{'dat-light': ('dat-light', 4)})
     sets = [('Set5', lambda: benchmark('Set5', 4)), ('default', lambda: default_images(4))]
     forms = a.forms.split(',')
@@ -102,6 +119,7 @@ def main(argv=None):
                     om = load_onnx(graph, threads=a.threads)
                     summary = qdq_summary(export_module(q, form))
                     for sname, make in sets:
+                        done |= {row_key(r) for r in (json.loads(out.read_text())['rows'] if out.is_file() else [])}
                         if (mname, method, b, b, form, sname) in done: continue
                         t0 = time.time()
                         r = compare_outputs(q, om, make())
@@ -110,10 +128,10 @@ def main(argv=None):
                                               Clip=ops['Clip'], bytes=graph.stat().st_size),
                                    qdq=summary, compare_seconds=round(time.time() - t0, 1), **r)
                         rec['rows'].append(row)
-                        write_json(rec, out)
+                        rec = save_merged(rec, out)
                         print(f"{mname} {method} W{b}A{b} {form} {sname}: fake-quant {r['psnr_fake_quant']:.3f} dB, onnx {r['psnr_onnx']:.3f} dB, "
                               f"delta {r['delta_db']:+.4f}, max|diff| {r['max_abs_diff']:.2e} (export {export_s} s)", flush=True)
-    write_json(rec, out)
+    save_merged(rec, out)
 
 
 if __name__ == '__main__':
