@@ -55,6 +55,7 @@ def main(argv=None):
     ap.add_argument('--min_seconds', type=float, default=0.5, help='each measurement repeats the call for at least this long')
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--existing_only', action='store_true', help='time only the graphs already exported in --work (no export, no calibration)')
     a = ap.parse_args(argv)
     require_onnx()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
@@ -63,19 +64,21 @@ def main(argv=None):
     configs = []   # (model, name, bits, form, attention, graph)
     for m in a.models.split(','):
         path, scale = models[m]
-        fp = load_model(path, scale).eval()
         g = work / f'{m}_fp32.onnx'
-        export_graph(fp, g, 'exact', allow_float=True)
+        if not a.existing_only: export_graph(load_model(path, scale).eval(), g, 'exact', allow_float=True)
         configs.append(dict(model=m, config='fp32', bits=32, form=None, attention=None, graph=g))
         for b in (8, 4):
-            q, _ = calibrated(path, scale, 'minmax', (b, b), a.seed, work)
             variants = [('exact', True), ('standard', True)] + ([('standard', False)] if m == 'dat-light' else [])
             for form, att in variants:
                 g = work / (f'{m}_minmax_w{b}a{b}_{form}.onnx' if att else f'{m}_minmax_w{b}a{b}_{form}_noattn.onnx')
-                export_graph(q, g, form, attention=att)
+                if not a.existing_only: export_graph(calibrated(path, scale, 'minmax', (b, b), a.seed, work)[0], g, form, attention=att)
                 name = f'W{b}A{b} {form}' + ('' if att else ', attention in float')
                 configs.append(dict(model=m, config=name, bits=b, form=form, attention=att, graph=g))
-            print(f'{m}: graphs ready', flush=True)
+        print(f'{m}: graphs ready', flush=True)
+    missing = [c for c in configs if not c['graph'].is_file()]
+    if missing: print('not exported, left out: ' + ', '.join(f"{c['model']} {c['config']}" for c in missing), flush=True)
+    configs = [c for c in configs if c['graph'].is_file()]
+    if not any(c['config'] == 'fp32' for c in configs): raise HarmoqError('no fp32 graph to compare with')
     x = np.random.RandomState(a.seed).rand(1, 3, a.size, a.size).astype(np.float32)
     rows = []
     for c in configs:
@@ -87,6 +90,7 @@ def main(argv=None):
                              ort_ops=optimized_ops(c['graph'], work), reps=max(1, int(a.min_seconds / max(first, 1e-4))), times=[], loadavg=[],
                              _session=s, _input=name))
     rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags(), onnxruntime=__import__('onnxruntime').__version__),
+               left_out=[f"{c['model']} {c['config']}" for c in missing],
                setup=dict(input=[1, 3, a.size, a.size], rounds=a.rounds, calibration="MinMax, preset 'quick' on $HARMOQ_DATA/calib (as onnx_check.py)",
                           order='interleaved: every round runs every (graph, threads) once, in a fresh random order',
                           time='seconds per call: the mean of `reps` back-to-back calls, one value per round'), rows=rows)
@@ -104,10 +108,10 @@ def main(argv=None):
         row.update(median_s=statistics.median(ts), min_s=min(ts), max_s=max(ts), spread=(max(ts) - min(ts)) / statistics.median(ts))
         del row['_session'], row['_input']
     for row in rows:
-        base = next(b for b in rows if b['model'] == row['model'] and b['config'] == 'fp32' and b['threads'] == row['threads'])
-        row['speedup_vs_fp32'] = base['median_s'] / row['median_s']
+        base = next((b for b in rows if b['model'] == row['model'] and b['config'] == 'fp32' and b['threads'] == row['threads']), None)
+        row['speedup_vs_fp32'] = base['median_s'] / row['median_s'] if base else None
     write_json(rec, a.out)
-    for row in rows: print(f"{row['model']:10} {row['config']:38} {row['threads']} thr: {row['median_s'] * 1e3:8.1f} ms (x{row['speedup_vs_fp32']:.2f}, spread {row['spread']:.0%})")
+    for row in rows: print(f"{row['model']:10} {row['config']:38} {row['threads']} thr: {row['median_s'] * 1e3:8.1f} ms (x{row['speedup_vs_fp32'] or float('nan'):.2f}, spread {row['spread']:.0%})")
 
 
 if __name__ == '__main__':
