@@ -77,7 +77,8 @@ def graph_from_template(template: Path, template_q, q, form: str, out: Path) -> 
         if not keys: continue
         for k in keys: names_of.setdefault(k, []).append(init.name)
         vals = {sn[k].numpy().tobytes() for k in keys}
-        if len(vals) > 1: raise HarmoqError(f'initializer {init.name} matches several tensors that now differ')
+        if len(vals) > 1 and init.name in keys: keys = [init.name]   # equal values before (e.g. LayerNorm weights of 1): its own name decides
+        elif len(vals) > 1: raise HarmoqError(f'initializer {init.name} matches several tensors that now differ')
         b = sn[keys[0]].numpy().reshape(a.shape).astype(a.dtype)
         if np.array_equal(a, b): same += 1; continue
         init.CopyFrom(numpy_helper.from_array(b, init.name)); replaced += 1
