@@ -42,12 +42,12 @@ def calibrated(model: str, scale: int, method: str, bits: tuple, seed: int, work
     return q.eval(), info
 
 
-def export_graph(q, graph: Path, form: str, attention: bool = True, allow_float: bool = False) -> float | None:
+def export_graph(q, graph: Path, form: str, attention: bool = True, allow_float: bool = False, dynamic: bool = True, size: int = 64) -> float | None:
     "Export `q` to `graph` unless it is cached there; the export time in seconds (from the sidecar file for a cached graph)."
     side = graph.with_suffix('.seconds')
     if not graph.is_file():
         t0 = time.time()
-        to_onnx(q, graph, input_size=(64, 64), form=form, attention=attention, allow_float=allow_float)
+        to_onnx(q, graph, input_size=(size, size), form=form, attention=attention, allow_float=allow_float, dynamic=dynamic)
         side.write_text(str(round(time.time() - t0, 1)))
     return float(side.read_text()) if side.is_file() else None
 

@@ -56,24 +56,29 @@ def main(argv=None):
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--existing_only', action='store_true', help='time only the graphs already exported in --work (no export, no calibration)')
+    ap.add_argument('--static', default='', help='models whose graphs are exported for the fixed --size input (TorchScript exporter, fast) instead of dynamic (dynamo)')
     a = ap.parse_args(argv)
     require_onnx()
     work = Path(a.work); work.mkdir(parents=True, exist_ok=True)
     models = {'dat-light': ('dat-light', 4), 'imdn': (a.imdn, 4)}
     threads = [int(t) for t in a.threads.split(',')]
     configs = []   # (model, name, bits, form, attention, graph)
+    static = [m for m in a.static.split(',') if m]
     for m in a.models.split(','):
         path, scale = models[m]
-        g = work / f'{m}_fp32.onnx'
-        if not a.existing_only: export_graph(load_model(path, scale).eval(), g, 'exact', allow_float=True)
-        configs.append(dict(model=m, config='fp32', bits=32, form=None, attention=None, graph=g))
+        st = dict(dynamic=m not in static, size=a.size)
+        sfx = '' if st['dynamic'] else f'_static{a.size}'
+        how = 'dynamo exporter, dynamic height/width' if st['dynamic'] else f'TorchScript exporter, fixed {a.size}x{a.size} input'
+        g = work / f'{m}_fp32{sfx}.onnx'
+        if not a.existing_only: export_graph(load_model(path, scale).eval(), g, 'exact', allow_float=True, **st)
+        configs.append(dict(model=m, config='fp32', bits=32, form=None, attention=None, graph=g, export=how))
         for b in (8, 4):
             variants = [('exact', True), ('standard', True)] + ([('standard', False)] if m == 'dat-light' else [])
             for form, att in variants:
-                g = work / (f'{m}_minmax_w{b}a{b}_{form}.onnx' if att else f'{m}_minmax_w{b}a{b}_{form}_noattn.onnx')
-                if not a.existing_only: export_graph(calibrated(path, scale, 'minmax', (b, b), a.seed, work)[0], g, form, attention=att)
+                g = work / (f'{m}_minmax_w{b}a{b}_{form}{sfx}.onnx' if att else f'{m}_minmax_w{b}a{b}_{form}_noattn{sfx}.onnx')
+                if not a.existing_only: export_graph(calibrated(path, scale, 'minmax', (b, b), a.seed, work)[0], g, form, attention=att, **st)
                 name = f'W{b}A{b} {form}' + ('' if att else ', attention in float')
-                configs.append(dict(model=m, config=name, bits=b, form=form, attention=att, graph=g))
+                configs.append(dict(model=m, config=name, bits=b, form=form, attention=att, graph=g, export=how))
         print(f'{m}: graphs ready', flush=True)
     missing = [c for c in configs if not c['graph'].is_file()]
     if missing: print('not exported, left out: ' + ', '.join(f"{c['model']} {c['config']}" for c in missing), flush=True)

@@ -65,3 +65,13 @@ def test_bad_input_is_one_line(tmp_path):
     quantizers(q)[0][1].bits = 12
     with pytest.raises(HarmoqError, match='2-8 bits'): to_onnx(q, tmp_path / 'a.onnx')
     with pytest.raises(HarmoqError, match='no ONNX file'): load_onnx(tmp_path / 'missing.onnx')
+
+
+def test_static_export_fixed_size(tmp_path):
+    "dynamic=False: the TorchScript exporter, one input size, same numbers."
+    from harmoq.onnx_export import to_onnx, load_onnx
+    q = _calibrated(small_model('imdn'), (4, 4))
+    om = load_onnx(to_onnx(q, tmp_path / 'static.onnx', input_size=(16, 16), dynamic=False), threads=1)
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad(): assert (om(x) - q(x)).abs().max() < 1e-3
+    with pytest.raises(HarmoqError, match='onnxruntime failed'): om(torch.rand(1, 3, 17, 16))
