@@ -1,0 +1,61 @@
+"""How far harmoq's fake-quant model itself moves when its arithmetic moves by float rounding: Set5 PSNR of a calibrated
+model on the LR images and on the LR images plus uniform noise of +-eps (1e-6: far below one uint8 level, about the size
+of the differences between onnxruntime's and torch's float kernels). The control for experiments/onnx_check.py.
+
+    HARMOQ_DATA=/work/shared/data python experiments/onnx_sensitivity.py [--models dat-light] [--bits 4]
+
+Reuses the calibrated models cached by onnx_check.py (--work); writes results/onnx/sensitivity.json after every row."""
+from __future__ import annotations
+import argparse, json, os, sys, time
+from pathlib import Path
+import torch
+
+from harmoq.core import HarmoqError, provenance, write_json
+from harmoq.data import benchmark
+from harmoq.metrics import psnr, to_uint8
+
+sys.path.insert(0, str(Path(__file__).parent))
+from onnx_check import calibrated, cpu_flags
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
+    ap.add_argument('--out', default='results/onnx/sensitivity.json')
+    ap.add_argument('--work', default=os.environ.get('HARMOQ_ONNX_WORK', '/tmp/harmoq_onnx_work'))
+    ap.add_argument('--models', default='dat-light')
+    ap.add_argument('--methods', default='minmax')
+    ap.add_argument('--bits', default='4')
+    ap.add_argument('--eps', type=float, default=1e-6)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags()), eps=a.eps, rows=[])
+    if out.is_file(): rec['rows'] = json.loads(out.read_text())['rows']
+    models = {'dat-light': ('dat-light', 4), 'imdn': (a.imdn, 4)}
+    gen = torch.Generator().manual_seed(a.seed)
+    for m in a.models.split(','):
+        for method in a.methods.split(','):
+            for b in (int(x) for x in a.bits.split(',')):
+                if any((r['model'], r['method'], r['w_bits']) == (m, method, b) for r in rec['rows']): continue
+                q, _ = calibrated(*models[m], method, (b, b), a.seed, Path(a.work))
+                t0, rows = time.time(), []
+                for pair in benchmark('Set5', 4):
+                    x = pair.lr.float().div(255)[None]
+                    noise = (torch.rand(x.shape, generator=gen) * 2 - 1) * a.eps
+                    with torch.no_grad(): y0, y1 = q(x)[0], q(x + noise)[0]
+                    rows.append(dict(name=pair.name, psnr=psnr(to_uint8(y0), pair.hr, 4), psnr_perturbed=psnr(to_uint8(y1), pair.hr, 4),
+                                     max_abs_diff=(y0 - y1).abs().max().item()))
+                mean = lambda k: sum(r[k] for r in rows) / len(rows)
+                rec['rows'].append(dict(model=m, method=method, w_bits=b, a_bits=b, set='Set5', psnr=mean('psnr'), psnr_perturbed=mean('psnr_perturbed'),
+                                        delta_db=mean('psnr_perturbed') - mean('psnr'), max_abs_diff=max(r['max_abs_diff'] for r in rows),
+                                        seconds=round(time.time() - t0, 1), images=rows))
+                write_json(rec, out)
+                print(f"{m} {method} W{b}A{b}: Set5 {mean('psnr'):.3f} dB, perturbed by +-{a.eps:g}: {mean('psnr_perturbed'):.3f} dB", flush=True)
+
+
+if __name__ == '__main__':
+    try: main()
+    except HarmoqError as e: print(f'onnx_sensitivity: error: {e}', file=sys.stderr); sys.exit(2)
