@@ -23,7 +23,7 @@ fi
 export PYTHONPATH=$PWD:${PYTHONPATH:-} PYTHONUNBUFFERED=1      # harmoq from this checkout, without installing it
 [ -d .gpudata3/data ] && export HARMOQ_DATA=$PWD/.gpudata3/data
 # console scripts named as installed (/tmp/bin/<name>), so that provenance records the command a user would type
-for cli in harmoq_bench:bench harmoq_analysis_fig1:analysis.weight_vs_activation harmoq_eval:evaluate; do
+for cli in harmoq_bench:bench harmoq_analysis_fig1:analysis.weight_vs_activation harmoq_eval:cli; do
   printf 'from harmoq.%s import %s\n%s()\n' "${cli#*:}" "${cli%%:*}" "${cli%%:*}" > /tmp/bin/${cli%%:*}
 done
 pack() { tar czf "$OUT/results.tar.gz" -C / tmp/harmoq_logs tmp/jobs "$(pwd | cut -c2-)/results/bench" 2>/dev/null; cp $LOGS/summary.txt "$OUT/"; }

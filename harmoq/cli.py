@@ -4,7 +4,7 @@
 
 # %% ../nbs/46_cli.ipynb #154bfbb5
 from __future__ import annotations
-import os, sys, time, json, threading
+import os, sys, time, json
 from dataclasses import replace
 from pathlib import Path
 import torch
