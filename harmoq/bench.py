@@ -15,8 +15,9 @@ from .quant import QuantConfig, default_filter, check_bits
 
 # %% auto #0
 __all__ = ['BENCH_MODELS', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls', 'peak_memory',
-           'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info', 'run_bench',
-           'harmoq_bench', 'peaks_for', 'load_bench']
+           'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info', 'run_bench', 'cpu_info',
+           'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of', 'time_interleaved',
+           'run_cpu_bench', 'harmoq_bench', 'peaks_for', 'load_bench']
 
 # %% ../nbs/56_bench.ipynb #7a124d51
 BENCH_MODELS = ('dat-light', 'swinir-light')
@@ -126,8 +127,9 @@ def model_bytes_of(m:nn.Module) -> int:
 # %% ../nbs/56_bench.ipynb #1393ade4
 def gpu_info() -> dict:
     "GPU name, memory, driver and library versions (empty when there is no CUDA device)."
-    import triton
-    info = dict(torch=torch.__version__, triton=triton.__version__)
+    try: import triton; tv = triton.__version__
+    except ImportError: tv = None   # the dry run and the CPU mode work without triton
+    info = dict(torch=torch.__version__, triton=tv)
     if not torch.cuda.is_available(): return info
     p = torch.cuda.get_device_properties(0)
     info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda, capability=f'{p.major}.{p.minor}')
@@ -142,7 +144,7 @@ def run_bench(models:str='dat-light,swinir-light', scale:int=4, size:int=512, ba
     import harmoq.kernels.core   # noqa: F401  (fails clearly without triton)
     from harmoq.deploy import set_backend
     if not torch.cuda.is_available() and not dry_run:
-        raise HarmoqError('harmoq_bench times CUDA kernels and no CUDA GPU is available; use --dry_run to test the script on the CPU')
+        raise HarmoqError('harmoq_bench times CUDA kernels and no CUDA GPU is available; use --device cpu for the CPU benchmark, or --dry_run to test the GPU script on the CPU')
     names = [m.strip() for m in models.split(',') if m.strip()]
     bl = [check_bits(int(b), allow_fp=False) for b in bits.split(',')]
     bs = [int(b) for b in batches.split(',')]
@@ -191,25 +193,196 @@ def run_bench(models:str='dat-light,swinir-light', scale:int=4, size:int=512, ba
     if dev == 'cuda': _tf32(False)
     return rec
 
+# %% ../nbs/56_bench.ipynb #a58123ea
+def cpu_info() -> dict:
+    "CPU model, core count and the instruction-set flags that matter for int8/bf16 matmuls (from /proc/cpuinfo)."
+    import os, platform
+    info = dict(cpu=platform.processor() or platform.machine(), logical_cores=os.cpu_count(), torch=torch.__version__)
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return info
+    for line in text.splitlines():
+        if line.startswith('model name'): info['cpu'] = line.split(':', 1)[1].strip()
+        if line.startswith('flags'):
+            flags = line.split(':', 1)[1].split()
+            info['flags'] = sorted(f for f in flags if f.startswith(('avx512', 'amx', 'avx_vnni', 'avx2', 'fma')))
+            break
+    info['amx'] = any(f.startswith('amx') for f in info.get('flags', []))
+    info['avx512_vnni'] = 'avx512_vnni' in info.get('flags', [])
+    info['avx512_bf16'] = 'avx512_bf16' in info.get('flags', [])
+    return info
+
+def load_average() -> list|None:
+    "The 1, 5 and 15 minute load averages, or None where the OS does not say."
+    import os
+    try: return [round(v, 2) for v in os.getloadavg()]
+    except (OSError, AttributeError): return None
+
+# %% ../nbs/56_bench.ipynb #3c6ba506
+def calibrated_models(fp:nn.Module, bits:int) -> tuple[nn.Module, nn.Module]:
+    "`(fake-quant, integer)` models of `fp` at W`bits`A`bits`: MinMax on four embedded photograph patches, seed 0, 'quick' preset."
+    from harmoq.baselines import calibrate
+    from harmoq.data import calibration_patches
+    from harmoq.evaluate import calibration_source
+    from harmoq.deploy import to_integer
+    lr, _ = calibration_patches(calibration_source('default'), 4, 16 * fp.scale, fp.scale, seed=0)
+    q, _ = calibrate(fp, 'minmax', QuantConfig(bits, bits), lr, 'quick')
+    return q.eval(), to_integer(q)
+
+class Autocast(nn.Module):
+    "Run `net` under CPU bf16 autocast (float32 in, float32 out)."
+    def __init__(self, net:nn.Module): super().__init__(); self.net, self.scale = net, net.scale
+    def forward(self, x:Tensor) -> Tensor:
+        with torch.autocast('cpu', torch.bfloat16): return self.net(x).float()
+
+def cpu_variants(name:str, bits=(8, 4, 2), compile_:bool=True, scale:int=4) -> tuple[dict, dict]:
+    "Name -> eager model (to be compiled where the name ends in 'compiled'), and name -> fake-quant model for the quantized variants."
+    from harmoq.fast import fast_integer
+    fp = bench_model(name, scale)
+    out, fakes = {'fp32 eager': fp, 'bf16 autocast': Autocast(fp)}, {}
+    if compile_: out['fp32 compiled'] = fp
+    for b in bits:
+        q, im = calibrated_models(fp, b)
+        fakes[f'W{b}A{b}'] = q
+        out[f'W{b}A{b} integer (to_integer)'] = im
+        out[f'W{b}A{b} integer fast'] = fast_integer(im)
+        if compile_ and b in (8, 4): out[f'W{b}A{b} integer fast compiled'] = out[f'W{b}A{b} integer fast']
+    return out, fakes
+
+# %% ../nbs/56_bench.ipynb #c6f31ec5
+def _rss_kib(field:str='VmRSS') -> int|None:
+    try: return next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(field + ':'))
+    except (OSError, StopIteration): return None
+
+def _peak_rss_child(name:str, variant:str, threads:int, in_size:int):
+    "Build one variant, call it once, then measure the peak RSS of a second call above the RSS before it; print JSON."
+    torch.set_num_threads(threads)
+    bits = int(variant[1]) if variant.startswith('W') else None
+    from harmoq.fast import fast_integer
+    fp = bench_model(name)
+    if bits is None: m = Autocast(fp) if variant.startswith('bf16') else fp
+    else:
+        q, im = calibrated_models(fp, bits); del q
+        m = fast_integer(im) if 'fast' in variant else im
+        del im
+    del fp
+    import gc; gc.collect()
+    x = torch.rand(1, 3, in_size, in_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        m(x)
+        Path('/proc/self/clear_refs').write_text('5')   # reset VmHWM to the current RSS
+        before = _rss_kib()
+        m(x)
+        peak = _rss_kib('VmHWM')
+    print(json.dumps(dict(rss_before_kib=before, peak_rss_kib=peak, forward_peak_kib=peak - before)))
+
+def peak_rss_of(name:str, variant:str, threads:int, in_size:int) -> dict:
+    "Peak resident memory of one forward of `variant`, measured in a fresh subprocess (KiB)."
+    code = f'from harmoq.bench import _peak_rss_child; _peak_rss_child({name!r}, {variant!r}, {threads}, {in_size})'
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=1800)
+    if r.returncode: return dict(memory_error=(r.stderr.strip().splitlines() or ['?'])[-1][:300])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/56_bench.ipynb #7069a058
+def time_interleaved(fns:dict, x:Tensor, rounds:int=7, calls:int=1) -> dict:
+    "Name -> dict(ms median, p10, p90, n) of `fns[name](x)`, timed in `rounds` interleaved rounds of `calls` calls each."
+    times = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            for _ in range(calls):
+                t0 = time.perf_counter(); fns[k](x); times[k].append((time.perf_counter() - t0) * 1e3)
+    out = {}
+    for k, ts in times.items():
+        q = sorted(ts); pick = lambda f: q[min(len(q) - 1, int(f * len(q)))]
+        out[k] = dict(ms=statistics.median(ts), p10=pick(0.1), p90=pick(0.9), n=len(ts), spread=(pick(0.9) - pick(0.1)) / statistics.median(ts))
+    return out
+
+# %% ../nbs/56_bench.ipynb #8616007d
+def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
+                  compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
+                  argv:list|None=None) -> dict:
+    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes."
+    from harmoq.data import default_images
+    from harmoq.evaluate import evaluate
+    names = [m.strip() for m in models.split(',') if m.strip()]
+    bl = [check_bits(int(b), allow_fp=False) for b in bits.split(',')]
+    th = [int(t) for t in threads.split(',')]
+    if dry_run: size, rounds, th, bl, psnr, memory = 32, 1, th[:1], bl[:1], False, False
+    scale = 4
+    if size % scale: raise HarmoqError(f'--size {size} is not a multiple of the scale {scale}')
+    prev = json.loads(Path(json_path).read_text()) if json_path and Path(json_path).is_file() else None
+    rec = prev if prev and prev.get('kind') == 'harmoq_bench_cpu' and prev.get('out_size') == size and prev.get('dry_run') == dry_run else \
+          dict(kind='harmoq_bench_cpu', dry_run=dry_run, device='cpu', scale=scale, out_size=size, batch=1, rounds=rounds,
+               calibration="MinMax, 4 patches of 64x64 (HR) from the embedded photographs, seed 0, preset 'quick'",
+               timing='interleaved rounds; median over rounds; p10/p90', memory='peak RSS of one forward minus RSS before it, fresh subprocess per variant, eager models',
+               models=[], psnr=[])
+    rec['env'], rec['provenance'] = cpu_info(), provenance('cpu', argv, seed=0)
+    save = lambda: json_path and write_json(rec, json_path)
+    have = {(r['model'], r['threads'], r['variant']) for r in rec['models'] if 'ms' in r}
+    x = torch.rand(1, 3, size // scale, size // scale, generator=torch.Generator().manual_seed(0))
+    for n in names:
+        variants, fakes = cpu_variants(n, bl, compile_ and not dry_run, scale)
+        if psnr and not any(p['model'] == n for p in rec['psnr']):
+            ds = default_images(scale)
+            for b in bl:
+                row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'])
+                for kind in ('integer (to_integer)', 'integer fast'):
+                    row[f'{kind} psnr'] = evaluate(variants[f'W{b}A{b} {kind}'], ds, progress=False)['psnr']
+                rec['psnr'].append(row); save()
+        for t in th:
+            todo = [v for v in variants if (n, t, v) not in have]
+            if not todo: continue
+            torch.set_num_threads(t)
+            torch._dynamo.reset()   # Inductor's C++ kernels fix their thread count when compiled: compile again per thread count
+            fns = {}
+            for v in todo:
+                m = variants[v]
+                if v.endswith('compiled'):
+                    with torch.no_grad(): m(x)   # fills the fast model's per-size tables before tracing
+                    m = torch.compile(m)
+                def call(inp, m=m):
+                    with torch.no_grad(): return m(inp)
+                t0 = time.perf_counter(); call(x); call(x)
+                fns[v] = call
+                rec.setdefault('warmup_s', {})[f'{n} {t} {v}'] = round(time.perf_counter() - t0, 1)
+            load0 = load_average()
+            res = time_interleaved(fns, x, rounds)
+            load1 = load_average()
+            for v, r in res.items():
+                row = dict(model=n, threads=t, variant=v, load_before=load0, load_after=load1, **r)
+                if memory and not v.endswith('compiled'): row.update(peak_rss_of(n, v, t, size // scale))
+                rec['models'].append(row); save()
+        del variants, fakes
+    return rec
+
 # %% ../nbs/56_bench.ipynb #80531715
 @call_parse
 def harmoq_bench(
     models:str='dat-light,swinir-light',  # comma-separated: dat-light (embedded weights), swinir-light (official config, random weights)
+    device:str='cuda',                     # 'cuda' (GPU mode) or 'cpu' (CPU mode: whole models, interleaved rounds, 1 and 2 threads)
     scale:int=4,                           # upscaling factor of the models
-    size:int=512,                          # output height and width in pixels (the input is size/scale)
-    batches:str='1,8',                     # comma-separated batch sizes
+    size:int=0,                            # output height and width in pixels (the input is size/scale); 0: 512 on a GPU, 256 on the CPU
+    batches:str='1,8',                     # comma-separated batch sizes (GPU mode; the CPU mode runs batch 1)
+    threads:str='1,2',                     # comma-separated torch thread counts (CPU mode)
     bits:str='8,4,2',                      # comma-separated bit-widths of the harmoq integer variants (WbAb)
-    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both
-    warmup:int=10,                         # untimed calls before timing
-    iters:int=50,                          # timed calls; the median is reported
-    json:str='results/bench/bench.json',   # result file, rewritten after every measurement
-    no_compile:bool=False,                 # skip the torch.compile bf16 variant
-    dry_run:bool=False,                    # CPU test of the script at tiny sizes (not a measurement)
+    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode)
+    warmup:int=10,                         # untimed calls before timing (GPU mode)
+    iters:int=50,                          # timed calls; the median is reported (GPU mode)
+    rounds:int=7,                          # interleaved rounds (CPU mode)
+    json:str='',                           # result file, rewritten after every measurement (default results/bench/bench.json or bench_cpu.json)
+    no_compile:bool=False,                 # skip the torch.compile variants
+    no_psnr:bool=False,                    # CPU mode: skip the PSNR of the quantized variants
+    dry_run:bool=False,                    # test of the script at tiny sizes (not a measurement)
 ):
-    "Time SR models and their quantized layers on a CUDA GPU: float32/TF32/bf16/compile vs harmoq integer W8A8/W4A4/W2A2."
+    "Time SR models on a CUDA GPU (per-layer GEMMs and whole models) or on the CPU (whole models): float vs harmoq integer W8A8/W4A4/W2A2."
     from harmoq.evaluate import _cli
-    if dry_run and json == 'results/bench/bench.json': json = 'results/bench/dry_run.json'   # never overwrite a measurement
-    rec = _cli(run_bench, models, scale, size, batches, bits, what, warmup, iters, json, dry_run, not no_compile, sys.argv)
+    if device not in ('cuda', 'cpu'): _cli(lambda: (_ for _ in ()).throw(HarmoqError(f"--device must be 'cuda' or 'cpu', not {device!r}")))
+    json = json or ('results/bench/' + ('dry_run' if dry_run else 'bench') + ('_cpu' if device == 'cpu' else '') + '.json')
+    if device == 'cpu':
+        rec = _cli(run_cpu_bench, models, size or 256, threads, bits, rounds, not no_compile, not no_psnr, True, json, dry_run, sys.argv)
+        print(f"{len(rec['models'])} model measurements written to {json}")
+        return
+    rec = _cli(run_bench, models, scale, size or 512, batches, bits, what, warmup, iters, json, dry_run, not no_compile, sys.argv)
     print(f"{len(rec['layers'])} layer and {len(rec['models'])} model measurements written to {json}")
 
 # %% ../nbs/56_bench.ipynb #5f936251
