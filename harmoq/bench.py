@@ -14,10 +14,11 @@ from .core import HarmoqError, provenance, write_json
 from .quant import QuantConfig, default_filter, check_bits
 
 # %% auto #0
-__all__ = ['BENCH_MODELS', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls', 'peak_memory',
-           'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info', 'run_bench', 'cpu_info',
-           'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of', 'time_interleaved',
-           'run_cpu_bench', 'harmoq_bench', 'peaks_for', 'load_bench']
+__all__ = ['BENCH_MODELS', 'OP_CATEGORIES', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls',
+           'peak_memory', 'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info',
+           'run_bench', 'cpu_info', 'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of',
+           'time_interleaved', 'run_cpu_bench', 'op_category', 'profile_categories', 'profile_cpu', 'run_gpu_session',
+           'harmoq_bench', 'peaks_for', 'load_bench']
 
 # %% ../nbs/56_bench.ipynb #7a124d51
 BENCH_MODELS = ('dat-light', 'swinir-light')
@@ -355,6 +356,92 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
         del variants, fakes
     return rec
 
+# %% ../nbs/56_bench.ipynb #de9ae2c8
+OP_CATEGORIES = dict(
+    gemm=('aten::addmm', 'aten::mm', 'aten::_int_mm', 'aten::linear'),
+    attention=('aten::bmm', 'aten::baddbmm', 'aten::_softmax', 'aten::softmax'),
+    conv=('aten::mkldnn_convolution', 'aten::_slow_conv2d_forward', 'aten::_convolution', 'aten::convolution', 'aten::conv2d'),
+    norm=('aten::native_layer_norm', 'aten::native_batch_norm', 'aten::linalg_vector_norm', 'aten::layer_norm', 'aten::batch_norm'),
+    quantize=('aten::round', 'aten::round_', 'aten::clamp', 'aten::clamp_', 'aten::minimum', 'aten::maximum', 'aten::sub_', 'aten::div_'))
+
+def op_category(op:str) -> str:
+    "The category (see `OP_CATEGORIES`) of aten op `op`; 'glue' for the rest."
+    return next((c for c, ops in OP_CATEGORIES.items() if op in ops), 'glue')
+
+def profile_categories(model:nn.Module, x:Tensor, threads:int=1) -> dict:
+    "Milliseconds of self CPU time per op category in one forward of `model` on `x` (after one warm-up call), and the top ops."
+    from torch.profiler import profile, ProfilerActivity
+    torch.set_num_threads(threads)
+    with torch.no_grad():
+        model(x)
+        with profile(activities=[ProfilerActivity.CPU]) as p: model(x)
+    cats, ops = {}, []
+    for e in p.key_averages():
+        ms = e.self_cpu_time_total / 1e3
+        cats[op_category(e.key)] = cats.get(op_category(e.key), 0.0) + ms
+        ops.append((ms, e.key, e.count))
+    total = sum(cats.values())
+    return dict(total_ms=total, ms=cats, share={k: v / total for k, v in cats.items()},
+                top_ops=[dict(op=k, ms=ms, calls=n) for ms, k, n in sorted(ops, reverse=True)[:12]])
+
+# %% ../nbs/56_bench.ipynb #f4762bb8
+def profile_cpu(out:str|Path='results/bench/profile_cpu.json', size:int=256, bits:int=4, threads:int=1, argv:list|None=None) -> dict:
+    "Per-category profiles of DAT-light x4 at a `size` output: fp32 eager, bf16 autocast, and the W`bits`A`bits` integer model before (`to_integer`) and after `fast_integer`."
+    from harmoq.fast import fast_integer
+    fp = bench_model('dat-light')
+    q, im = calibrated_models(fp, bits)
+    x = torch.rand(1, 3, size // 4, size // 4, generator=torch.Generator().manual_seed(0))
+    rec = dict(kind='profile_cpu', model='dat-light x4', out_size=size, threads=threads, bits=bits, env=cpu_info(),
+               provenance=provenance('cpu', argv, seed=0), load_before=load_average(), profiles={})
+    for name, m in (('fp32 eager', fp), ('bf16 autocast', Autocast(fp)), (f'W{bits}A{bits} integer (to_integer)', im),
+                    (f'W{bits}A{bits} integer fast', fast_integer(im))):
+        rec['profiles'][name] = profile_categories(m, x, threads)
+        write_json(rec, out)
+    rec['load_after'] = load_average()
+    write_json(rec, out)
+    return rec
+
+# %% ../nbs/56_bench.ipynb #61ee3dbb
+def run_gpu_session(json_path:str|None='results/bench/gpu_session.json', size:int=512, batch:int=8, bits:str='8,4',
+                    warmup:int=5, iters:int=20, budget_s:float=420., compile_:bool=True, device:str|None=None, argv:list|None=None) -> dict:
+    "The GPU session's measurements (see above); on the CPU (`device='cpu'`) a test of the script at a small `size`."
+    from harmoq.deploy import set_backend
+    from harmoq.fast import fast_integer, compile_fast
+    start = time.perf_counter()
+    dev = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    fp = bench_model('dat-light').to(dev)
+    g = torch.Generator().manual_seed(0)
+    pool = [torch.rand(batch, 3, size // 4, size // 4, generator=g).to(dev) for _ in range(4)]
+    rec = dict(kind='harmoq_gpu_session', device=dev, out_size=size, batch=batch, warmup=warmup, iters=iters, budget_s=budget_s,
+               calibration="MinMax, 4 patches of 64x64 (HR) from the embedded photographs, seed 0, preset 'quick'",
+               env=gpu_info() if dev == 'cuda' else cpu_info(), provenance=provenance(dev, argv, seed=0), models=[])
+    save = lambda: json_path and write_json(rec, json_path)
+    save()
+    def variants():
+        yield 'fp32 eager', lambda: fp, torch.float32
+        if compile_: yield 'bf16 compiled', lambda: torch.compile(copy.deepcopy(fp).bfloat16()), torch.bfloat16
+        for b in [int(v) for v in bits.split(',')]:
+            q, im = calibrated_models(fp.cpu(), b); fp.to(dev)
+            im = im.to(dev)
+            yield f'W{b}A{b} integer (to_integer)', lambda im=im: set_backend(im, 'auto'), torch.float32
+            if compile_: yield f'W{b}A{b} integer fast compiled', lambda im=im: compile_fast(fast_integer(im), pool[0]), torch.float32
+    for name, build, dt in variants():
+        row = dict(variant=name)
+        if time.perf_counter() - start > budget_s: row['error'] = f'not started: the {budget_s:.0f} s budget was spent'
+        else:
+            try:
+                m = build()
+                inputs = [x.to(dt) for x in pool]
+                def call(x, m=m):
+                    with torch.no_grad(): return m(x)
+                row.update(time_calls(call, inputs, warmup, iters), **peak_memory(call, inputs[0]))
+                row['ms_per_image'] = row['ms'] / batch
+            except Exception as e: row['error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ""}'
+        row['elapsed_s'] = round(time.perf_counter() - start, 1)
+        rec['models'].append(row); save()
+        if dev == 'cuda': torch.cuda.empty_cache()
+    return rec
+
 # %% ../nbs/56_bench.ipynb #80531715
 @call_parse
 def harmoq_bench(
@@ -365,7 +452,7 @@ def harmoq_bench(
     batches:str='1,8',                     # comma-separated batch sizes (GPU mode; the CPU mode runs batch 1)
     threads:str='1,2',                     # comma-separated torch thread counts (CPU mode)
     bits:str='8,4,2',                      # comma-separated bit-widths of the harmoq integer variants (WbAb)
-    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode)
+    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode); 'session': the one-call GPU session
     warmup:int=10,                         # untimed calls before timing (GPU mode)
     iters:int=50,                          # timed calls; the median is reported (GPU mode)
     rounds:int=7,                          # interleaved rounds (CPU mode)
@@ -377,7 +464,12 @@ def harmoq_bench(
     "Time SR models on a CUDA GPU (per-layer GEMMs and whole models) or on the CPU (whole models): float vs harmoq integer W8A8/W4A4/W2A2."
     from harmoq.evaluate import _cli
     if device not in ('cuda', 'cpu'): _cli(lambda: (_ for _ in ()).throw(HarmoqError(f"--device must be 'cuda' or 'cpu', not {device!r}")))
+    json_given = json
     json = json or ('results/bench/' + ('dry_run' if dry_run else 'bench') + ('_cpu' if device == 'cpu' else '') + '.json')
+    if what == 'session':
+        rec = _cli(run_gpu_session, json_given or 'results/bench/gpu_session.json', size or 512, 8, bits if bits != '8,4,2' else '8,4', argv=sys.argv)
+        print(f"{len(rec['models'])} model measurements written to {json_given or 'results/bench/gpu_session.json'}")
+        return
     if device == 'cpu':
         rec = _cli(run_cpu_bench, models, size or 256, threads, bits, rounds, not no_compile, not no_psnr, True, json, dry_run, sys.argv)
         print(f"{len(rec['models'])} model measurements written to {json}")

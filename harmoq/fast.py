@@ -13,8 +13,8 @@ from .kernels.int_linear import IntLinear
 from .layers import window_partition, window_merge
 
 # %% auto #0
-__all__ = ['quantizer_constants', 'level_index', 'fake_quant_constants', 'FastIntLinear', 'FastQuantMatMul', 'share_masks',
-           'FastWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast']
+__all__ = ['quantizer_constants', 'level_index', 'fake_quant_constants', 'padded_int_mm', 'FastIntLinear', 'FastQuantMatMul',
+           'share_masks', 'FastWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast']
 
 # %% ../nbs/57_fast_integer.ipynb #117f5c13
 def quantizer_constants(q:UniformQuantizer) -> tuple[float, float, float, int]:
@@ -33,6 +33,15 @@ def fake_quant_constants(x:Tensor, lo:float, hi:float, step:float, bits:int) -> 
     return level_index(x, lo, hi, step) * step + lo
 
 # %% ../nbs/57_fast_integer.ipynb #4ed1baa2
+def padded_int_mm(a:Tensor, w:Tensor) -> Tensor:
+    "`a @ w` of int8 `a` (M, K) and `w` (K, N) in int32, through `torch._int_mm` with the zero padding cuBLAS needs."
+    M, K = a.shape
+    N = w.shape[1]
+    pk, pn, pm = (-K) % 8, (-N) % 8, max(0, 17 - M)
+    wp = torch.nn.functional.pad(w.t(), (0, pk, 0, pn)).t()   # (K + pk, N + pn), column-major
+    return torch._int_mm(torch.nn.functional.pad(a, (0, pk, 0, pm)), wp)[:M, :N]
+
+# %% ../nbs/57_fast_integer.ipynb #2bffc58b
 class FastIntLinear(nn.Module):
     "An `IntLinear` that computes `torch._int_mm` on int8 codes with a float epilogue; built from an `IntLinear`."
     def __init__(self, m:IntLinear):
@@ -55,7 +64,7 @@ class FastIntLinear(nn.Module):
     def forward(self, x:Tensor) -> Tensor:
         shape = x.shape
         a = self.codes(x.reshape(-1, self.in_features).float())
-        acc = torch._int_mm(a, self.weight_codes)
+        acc = padded_int_mm(a, self.weight_codes) if a.is_cuda else torch._int_mm(a, self.weight_codes)
         y = acc * self.e1 + a.sum(1, keepdim=True, dtype=torch.int32) * self.e2 + self.e0
         return y.view(*shape[:-1], self.out_features).to(x.dtype)
 
