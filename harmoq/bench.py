@@ -301,8 +301,8 @@ def time_interleaved(fns:dict, x:Tensor, rounds:int=7, calls:int=1) -> dict:
 # %% ../nbs/56_bench.ipynb #8616007d
 def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
                   compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
-                  argv:list|None=None) -> dict:
-    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes."
+                  argv:list|None=None, only:str='') -> dict:
+    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run."
     from harmoq.data import default_images
     from harmoq.evaluate import evaluate
     names = [m.strip() for m in models.split(',') if m.strip()]
@@ -323,15 +323,17 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
     x = torch.rand(1, 3, size // scale, size // scale, generator=torch.Generator().manual_seed(0))
     for n in names:
         variants, fakes = cpu_variants(n, bl, compile_ and not dry_run, scale)
-        if psnr and not any(p['model'] == n for p in rec['psnr']):
+        if psnr:
             ds = default_images(scale)
             for b in bl:
+                if any(p['model'] == n and p['bits'] == b for p in rec['psnr']): continue
                 row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'])
                 for kind in ('integer (to_integer)', 'integer fast'):
                     row[f'{kind} psnr'] = evaluate(variants[f'W{b}A{b} {kind}'], ds, progress=False)['psnr']
                 rec['psnr'].append(row); save()
         for t in th:
-            todo = [v for v in variants if (n, t, v) not in have]
+            wanted = [v.strip() for v in only.split(',') if v.strip()]
+            todo = [v for v in variants if (n, t, v) not in have and (not wanted or v in wanted)]
             if not todo: continue
             torch.set_num_threads(t)
             torch._dynamo.reset()   # Inductor's C++ kernels fix their thread count when compiled: compile again per thread count
