@@ -16,7 +16,7 @@ from .kernels.packing import pack_codes, unpack_codes
 from .kernels.int_linear import IntLinear
 
 # %% auto #0
-__all__ = ['IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'pack_state', 'unpack_state', 'save',
+__all__ = ['BOUND_NAMES', 'IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'pack_state', 'unpack_state', 'save',
            'integer_from_state_dict', 'load', 'rounding_spread', 'deploy_sizes', 'float16_storage_check',
            'record_official_size']
 
@@ -150,15 +150,19 @@ def unpack_state(blobs:dict, index:str) -> dict:
         offsets[dt] = o + n
     return sd
 
-def save(model:nn.Module, path:str|Path, float_dtype:torch.dtype=torch.float16, **extra) -> Path:
-    "Save an integer model made by `to_integer` as safetensors: packed weight codes, float tensors (bounds, biases, float layers) as `float_dtype`, and how to rebuild it."
+BOUND_NAMES = ('w_lo', 'w_hi', 'a_bounds', 'lo', 'hi', 'alpha', 'input_scale')   # tensors that decide the codes
+
+def save(model:nn.Module, path:str|Path, float_dtype:torch.dtype=torch.float16, bounds_float32:bool=True, **extra) -> Path:
+    "Save an integer model made by `to_integer` as safetensors: packed weight codes, float tensors as `float_dtype` (quantizer bounds kept float32 if `bounds_float32`), and how to rebuild it."
     from safetensors.torch import save_file
     if not getattr(model, 'integer_modules', None): raise HarmoqError('save expects a model made by harmoq.deploy.to_integer')
     if float_dtype not in (torch.float16, torch.bfloat16, torch.float32): raise HarmoqError(f'float_dtype must be torch.float16, torch.bfloat16 or torch.float32, not {float_dtype}')
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    blobs, index = pack_state({k: v.to(float_dtype) if v.is_floating_point() else v for k, v in model.state_dict().items()})
+    keep = lambda k: bounds_float32 and k.rsplit('.', 1)[-1] in BOUND_NAMES
+    blobs, index = pack_state({k: v.to(float_dtype) if v.is_floating_point() and not keep(k) else v for k, v in model.state_dict().items()})
     meta = dict(arch=model.arch, config=model.config, quant=model.quant_config.as_dict(), quantized_modules=model.fake_quant_modules,
-                integer_modules=model.integer_modules, float_dtype=str(float_dtype).replace('torch.', ''), state_index=index, **extra)
+                integer_modules=model.integer_modules, float_dtype=str(float_dtype).replace('torch.', ''), bounds_float32=bounds_float32,
+                state_index=index, **extra)
     save_file(blobs, str(path), metadata={f'harmoq_{k}': json.dumps(v) for k, v in meta.items()})
     return path
 
@@ -229,19 +233,21 @@ def deploy_sizes(fp_model:nn.Module, bits=(8, 4, 3, 2), granularities=('per_chan
 
 # %% ../nbs/55_deploy.ipynb #0497d5f2
 def float16_storage_check(qmodels:dict, datasets:list, out:str|Path|None=None, **info) -> dict:
-    "PSNR of each integer model in `qmodels` (name -> calibrated fake-quant model) loaded from a float32 and a float16 file, and the file sizes (bytes)."
+    "PSNR of each integer model in `qmodels` (name -> calibrated fake-quant model) loaded from files with its floats in float32, in float16 but the bounds, and all in float16; file sizes in bytes."
     import tempfile
     from harmoq.evaluate import evaluate
     from harmoq.core import provenance, write_json
+    kinds = {'float32': dict(float_dtype=torch.float32), 'float16': dict(), 'float16 bounds too': dict(bounds_float32=False)}
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for name, q in qmodels.items():
             im = to_integer(q)
-            files = {dt: save(im, f'{d}/{name}_{dt}.safetensors', float_dtype=getattr(torch, dt)) for dt in ('float32', 'float16')}
+            files = {k: save(im, f'{d}/{name}_{i}.safetensors', **kw) for i, (k, kw) in enumerate(kinds.items())}
             for ds in datasets:
-                r = dict(model=name, set=ds.name, **{f'{dt}_file_bytes': f.stat().st_size for dt, f in files.items()})
-                for dt, f in files.items(): r[f'{dt}_psnr'] = evaluate(load(f), ds, progress=False)['psnr']
-                r['psnr_change_db'] = r['float16_psnr'] - r['float32_psnr']
+                r = dict(model=name, set=ds.name, **{f'{k} file_bytes': f.stat().st_size for k, f in files.items()})
+                for k, f in files.items(): r[f'{k} psnr'] = evaluate(load(f), ds, progress=False)['psnr']
+                for k in files:
+                    if k != 'float32': r[f'{k} psnr_change_db'] = r[f'{k} psnr'] - r['float32 psnr']
                 rows.append(r)
                 if out: write_json(dict(rows=rows, provenance=provenance(torch.device('cpu')), **info), out)
     return dict(rows=rows, **info)
