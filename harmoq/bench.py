@@ -353,7 +353,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             load1 = load_average()
             for v, r in res.items():
                 row = dict(model=n, threads=t, variant=v, load_before=load0, load_after=load1, **r)
-                if memory and not v.endswith('compiled'): row.update(peak_rss_of(n, v, t, size // scale))
+                if memory and not v.endswith('compiled') and 'to_integer' not in v: row.update(peak_rss_of(n, v, t, size // scale))
                 rec['models'].append(row); save()
         del variants, fakes
     return rec
