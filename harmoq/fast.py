@@ -14,7 +14,7 @@ from .layers import window_partition, window_merge
 
 # %% auto #0
 __all__ = ['quantizer_constants', 'level_index', 'fake_quant_constants', 'padded_int_mm', 'FastIntLinear', 'FastQuantMatMul',
-           'share_masks', 'FastWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast']
+           'share_masks', 'FastWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast', 'gemm_microbench']
 
 # %% ../nbs/57_fast_integer.ipynb #117f5c13
 def quantizer_constants(q:UniformQuantizer) -> tuple[float, float, float, int]:
@@ -174,3 +174,31 @@ def compile_fast(model:nn.Module, example:Tensor, **kwargs) -> nn.Module:
     "`torch.compile(model)` after one eager call on `example` (which builds the per-size tables)."
     with torch.no_grad(): model(example)
     return torch.compile(model, **kwargs)
+
+# %% ../nbs/57_fast_integer.ipynb #b275f3c8
+def gemm_microbench(out:str|Path|None=None, threads:int=1, rounds:int=7, argv:list|None=None) -> dict:
+    "Interleaved timings (ms, median/p10/p90) of DAT-light's Linear and attention product shapes on the CPU: float32, bf16, int8."
+    from harmoq.bench import time_interleaved, cpu_info, load_average
+    from harmoq.core import provenance, write_json
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(0)
+    rec = dict(kind='gemm_cpu', threads=threads, env=cpu_info(), provenance=provenance('cpu', argv, seed=0), load_before=load_average(), rows=[])
+    for N in (60, 120, 180):
+        x, w = torch.randn(4096, 60, generator=g), torch.randn(N, 60, generator=g)
+        a8, w8 = torch.randint(-8, 8, (4096, 60), generator=g, dtype=torch.int8), torch.randint(-8, 8, (60, N), generator=g, dtype=torch.int8)
+        xb, wb = x.bfloat16(), w.bfloat16()
+        fns = {'fp32 F.linear': lambda _: torch.nn.functional.linear(x, w), 'bf16 F.linear': lambda _: torch.nn.functional.linear(xb, wb),
+               'int8 torch._int_mm': lambda _: torch._int_mm(a8, w8)}
+        for k, r in time_interleaved({k: (lambda f: lambda _: [f(None) for _ in range(20)])(f) for k, f in fns.items()}, None, rounds).items():
+            rec['rows'].append(dict(shape=f'linear M=4096 K=60 N={N}', variant=k, **{m: v / 20 for m, v in r.items() if m in ('ms', 'p10', 'p90')}))
+    q, k = torch.randn(48, 256, 10, generator=g), torch.randn(48, 10, 256, generator=g)
+    p, v = torch.rand(48, 256, 256, generator=g), torch.randn(48, 256, 10, generator=g)
+    qb, kb, pb, vb = q.bfloat16(), k.bfloat16(), p.bfloat16(), v.bfloat16()
+    fns = {'fp32 QK^T': lambda _: torch.bmm(q, k), 'bf16 QK^T': lambda _: torch.bmm(qb, kb),
+           'fp32 PV': lambda _: torch.bmm(p, v), 'bf16 PV': lambda _: torch.bmm(pb, vb), 'fp32 softmax': lambda _: torch.softmax(p, -1)}
+    for name, r in time_interleaved({n: (lambda f: lambda _: [f(None) for _ in range(5)])(f) for n, f in fns.items()}, None, rounds).items():
+        rec['rows'].append(dict(shape='attention 48 x 256 x 256, head dim 10', variant=name, **{m: v / 5 for m, v in r.items() if m in ('ms', 'p10', 'p90')}))
+    rec['int8_bmm_output_dtype'] = str(torch.bmm(torch.ones(1, 2, 2, dtype=torch.int8), torch.ones(1, 2, 2, dtype=torch.int8)).dtype)
+    rec['load_after'] = load_average()
+    if out: write_json(rec, out)
+    return rec
