@@ -491,5 +491,5 @@ def peaks_for(gpu:str) -> dict|None:
     return next((v for k, v in HARDWARE_PEAKS.items() if k in (gpu or '')), None)
 
 def load_bench(folder:str|Path='../results/bench') -> list:
-    "All non-dry-run benchmark records in `folder`."
-    return [r for r in (json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))) if not r.get('dry_run')]
+    "All non-dry-run GPU benchmark records (`kind` 'harmoq_bench') in `folder`."
+    return [r for r in (json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))) if not r.get('dry_run') and r.get('kind') == 'harmoq_bench']
