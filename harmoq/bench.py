@@ -17,8 +17,8 @@ from .quant import QuantConfig, default_filter, check_bits
 __all__ = ['BENCH_MODELS', 'OP_CATEGORIES', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls',
            'peak_memory', 'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info',
            'run_bench', 'cpu_info', 'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of',
-           'time_interleaved', 'run_cpu_bench', 'op_category', 'profile_categories', 'profile_cpu', 'run_gpu_session',
-           'harmoq_bench', 'peaks_for', 'load_bench']
+           'memory_cpu', 'time_interleaved', 'run_cpu_bench', 'op_category', 'profile_categories', 'profile_cpu',
+           'run_gpu_session', 'harmoq_bench', 'peaks_for', 'load_bench']
 
 # %% ../nbs/56_bench.ipynb #7a124d51
 BENCH_MODELS = ('dat-light', 'swinir-light')
@@ -254,8 +254,8 @@ def _rss_kib(field:str='VmRSS') -> int|None:
     try: return next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(field + ':'))
     except (OSError, StopIteration): return None
 
-def _peak_rss_child(name:str, variant:str, threads:int, in_size:int):
-    "Build one variant, call it once, then measure the peak RSS of a second call above the RSS before it; print JSON."
+def _peak_rss_child(name:str, variant:str, threads:int, in_size:int, first_call:bool=False):
+    "Build one variant and measure the peak RSS of a call above the RSS before it (the first call if `first_call`, with what it caches; else a second call); print JSON."
     torch.set_num_threads(threads)
     bits = int(variant[1]) if variant.startswith('W') else None
     from harmoq.fast import fast_integer
@@ -269,19 +269,30 @@ def _peak_rss_child(name:str, variant:str, threads:int, in_size:int):
     import gc; gc.collect()
     x = torch.rand(1, 3, in_size, in_size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
-        m(x)
+        if not first_call: m(x)
         Path('/proc/self/clear_refs').write_text('5')   # reset VmHWM to the current RSS
         before = _rss_kib()
         m(x)
         peak = _rss_kib('VmHWM')
-    print(json.dumps(dict(rss_before_kib=before, peak_rss_kib=peak, forward_peak_kib=peak - before)))
+    print(json.dumps(dict(rss_before_kib=before, peak_rss_kib=peak, forward_peak_kib=peak - before, first_call=first_call)))
 
-def peak_rss_of(name:str, variant:str, threads:int, in_size:int) -> dict:
+def peak_rss_of(name:str, variant:str, threads:int, in_size:int, first_call:bool=False) -> dict:
     "Peak resident memory of one forward of `variant`, measured in a fresh subprocess (KiB)."
-    code = f'from harmoq.bench import _peak_rss_child; _peak_rss_child({name!r}, {variant!r}, {threads}, {in_size})'
+    code = f'from harmoq.bench import _peak_rss_child; _peak_rss_child({name!r}, {variant!r}, {threads}, {in_size}, {first_call})'
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=1800)
     if r.returncode: return dict(memory_error=(r.stderr.strip().splitlines() or ['?'])[-1][:300])
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/56_bench.ipynb #b6b38296
+def memory_cpu(out:str|Path='results/bench/memory_cpu.json', name:str='dat-light', size:int=256, threads:int=1,
+               variants=('fp32 eager', 'bf16 autocast', 'W8A8 integer fast', 'W4A4 integer fast', 'W4A4 integer (to_integer)'), argv:list|None=None) -> dict:
+    "Peak RSS of the first forward of each variant above the RSS before it (KiB), one fresh subprocess per variant."
+    rec = dict(kind='memory_cpu', model=name, out_size=size, threads=threads, env=cpu_info(), provenance=provenance('cpu', argv, seed=0),
+               method='VmHWM after the first forward minus VmRSS before it, model built, fresh subprocess per variant', rows=[])
+    for v in variants:
+        rec['rows'].append(dict(variant=v, **peak_rss_of(name, v, threads, size // 4, first_call=True)))
+        write_json(rec, out)
+    return rec
 
 # %% ../nbs/56_bench.ipynb #7069a058
 def time_interleaved(fns:dict, x:Tensor, rounds:int=7, calls:int=1) -> dict:
