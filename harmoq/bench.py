@@ -14,9 +14,11 @@ from .core import HarmoqError, provenance, write_json
 from .quant import QuantConfig, default_filter, check_bits
 
 # %% auto #0
-__all__ = ['BENCH_MODELS', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls', 'peak_memory',
-           'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info', 'run_bench',
-           'harmoq_bench', 'peaks_for', 'load_bench']
+__all__ = ['BENCH_MODELS', 'OP_CATEGORIES', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls',
+           'peak_memory', 'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info',
+           'run_bench', 'cpu_info', 'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of',
+           'memory_cpu', 'time_interleaved', 'run_cpu_bench', 'op_category', 'profile_categories', 'profile_cpu',
+           'run_gpu_session', 'harmoq_bench', 'peaks_for', 'load_bench']
 
 # %% ../nbs/56_bench.ipynb #7a124d51
 BENCH_MODELS = ('dat-light', 'swinir-light')
@@ -126,8 +128,9 @@ def model_bytes_of(m:nn.Module) -> int:
 # %% ../nbs/56_bench.ipynb #1393ade4
 def gpu_info() -> dict:
     "GPU name, memory, driver and library versions (empty when there is no CUDA device)."
-    import triton
-    info = dict(torch=torch.__version__, triton=triton.__version__)
+    try: import triton; tv = triton.__version__
+    except ImportError: tv = None   # the dry run and the CPU mode work without triton
+    info = dict(torch=torch.__version__, triton=tv)
     if not torch.cuda.is_available(): return info
     p = torch.cuda.get_device_properties(0)
     info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda, capability=f'{p.major}.{p.minor}')
@@ -142,7 +145,7 @@ def run_bench(models:str='dat-light,swinir-light', scale:int=4, size:int=512, ba
     import harmoq.kernels.core   # noqa: F401  (fails clearly without triton)
     from harmoq.deploy import set_backend
     if not torch.cuda.is_available() and not dry_run:
-        raise HarmoqError('harmoq_bench times CUDA kernels and no CUDA GPU is available; use --dry_run to test the script on the CPU')
+        raise HarmoqError('harmoq_bench times CUDA kernels and no CUDA GPU is available; use --device cpu for the CPU benchmark, or --dry_run to test the GPU script on the CPU')
     names = [m.strip() for m in models.split(',') if m.strip()]
     bl = [check_bits(int(b), allow_fp=False) for b in bits.split(',')]
     bs = [int(b) for b in batches.split(',')]
@@ -191,25 +194,300 @@ def run_bench(models:str='dat-light,swinir-light', scale:int=4, size:int=512, ba
     if dev == 'cuda': _tf32(False)
     return rec
 
+# %% ../nbs/56_bench.ipynb #a58123ea
+def cpu_info() -> dict:
+    "CPU model, core count and the instruction-set flags that matter for int8/bf16 matmuls (from /proc/cpuinfo)."
+    import os, platform
+    info = dict(cpu=platform.processor() or platform.machine(), logical_cores=os.cpu_count(), torch=torch.__version__)
+    try: text = Path('/proc/cpuinfo').read_text()
+    except OSError: return info
+    for line in text.splitlines():
+        if line.startswith('model name'): info['cpu'] = line.split(':', 1)[1].strip()
+        if line.startswith('flags'):
+            flags = line.split(':', 1)[1].split()
+            info['flags'] = sorted(f for f in flags if f.startswith(('avx512', 'amx', 'avx_vnni', 'avx2', 'fma')))
+            break
+    info['amx'] = any(f.startswith('amx') for f in info.get('flags', []))
+    info['avx512_vnni'] = 'avx512_vnni' in info.get('flags', [])
+    info['avx512_bf16'] = 'avx512_bf16' in info.get('flags', [])
+    return info
+
+def load_average() -> list|None:
+    "The 1, 5 and 15 minute load averages, or None where the OS does not say."
+    import os
+    try: return [round(v, 2) for v in os.getloadavg()]
+    except (OSError, AttributeError): return None
+
+# %% ../nbs/56_bench.ipynb #3c6ba506
+def calibrated_models(fp:nn.Module, bits:int) -> tuple[nn.Module, nn.Module]:
+    "`(fake-quant, integer)` models of `fp` at W`bits`A`bits`: MinMax on four embedded photograph patches, seed 0, 'quick' preset."
+    from harmoq.baselines import calibrate
+    from harmoq.data import calibration_patches
+    from harmoq.evaluate import calibration_source
+    from harmoq.deploy import to_integer
+    lr, _ = calibration_patches(calibration_source('default'), 4, 16 * fp.scale, fp.scale, seed=0)
+    q, _ = calibrate(fp, 'minmax', QuantConfig(bits, bits), lr, 'quick')
+    return q.eval(), to_integer(q)
+
+class Autocast(nn.Module):
+    "Run `net` under CPU bf16 autocast (float32 in, float32 out)."
+    def __init__(self, net:nn.Module): super().__init__(); self.net, self.scale = net, net.scale
+    def forward(self, x:Tensor) -> Tensor:
+        with torch.autocast('cpu', torch.bfloat16): return self.net(x).float()
+
+def cpu_variants(name:str, bits=(8, 4, 2), compile_:bool=True, scale:int=4) -> tuple[dict, dict]:
+    "Name -> eager model (to be compiled where the name ends in 'compiled'), and name -> fake-quant model for the quantized variants."
+    from harmoq.fast import fast_integer
+    fp = bench_model(name, scale)
+    out, fakes = {'fp32 eager': fp, 'bf16 autocast': Autocast(fp)}, {}
+    if compile_: out['fp32 compiled'] = fp
+    for b in bits:
+        q, im = calibrated_models(fp, b)
+        fakes[f'W{b}A{b}'] = q
+        out[f'W{b}A{b} integer (to_integer)'] = im
+        out[f'W{b}A{b} integer fast'] = fast_integer(im)
+        if compile_ and b in (8, 4): out[f'W{b}A{b} integer fast compiled'] = out[f'W{b}A{b} integer fast']
+    return out, fakes
+
+# %% ../nbs/56_bench.ipynb #c6f31ec5
+def _rss_kib(field:str='VmRSS') -> int|None:
+    try: return next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(field + ':'))
+    except (OSError, StopIteration): return None
+
+def _peak_rss_child(name:str, variant:str, threads:int, in_size:int, first_call:bool=False):
+    "Build one variant and measure the peak RSS of a call above the RSS before it (the first call if `first_call`, with what it caches; else a second call); print JSON."
+    torch.set_num_threads(threads)
+    bits = int(variant[1]) if variant.startswith('W') else None
+    from harmoq.fast import fast_integer
+    fp = bench_model(name)
+    if bits is None: m = Autocast(fp) if variant.startswith('bf16') else fp
+    else:
+        q, im = calibrated_models(fp, bits); del q
+        m = fast_integer(im) if 'fast' in variant else im
+        del im
+    del fp
+    import gc; gc.collect()
+    x = torch.rand(1, 3, in_size, in_size, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        if not first_call: m(x)
+        Path('/proc/self/clear_refs').write_text('5')   # reset VmHWM to the current RSS
+        before = _rss_kib()
+        m(x)
+        peak = _rss_kib('VmHWM')
+    print(json.dumps(dict(rss_before_kib=before, peak_rss_kib=peak, forward_peak_kib=peak - before, first_call=first_call)))
+
+def peak_rss_of(name:str, variant:str, threads:int, in_size:int, first_call:bool=False) -> dict:
+    "Peak resident memory of one forward of `variant`, measured in a fresh subprocess (KiB)."
+    code = f'from harmoq.bench import _peak_rss_child; _peak_rss_child({name!r}, {variant!r}, {threads}, {in_size}, {first_call})'
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=1800)
+    if r.returncode: return dict(memory_error=(r.stderr.strip().splitlines() or ['?'])[-1][:300])
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/56_bench.ipynb #b6b38296
+def memory_cpu(out:str|Path='results/bench/memory_cpu.json', name:str='dat-light', size:int=256, threads:int=1,
+               variants=('fp32 eager', 'bf16 autocast', 'W8A8 integer fast', 'W4A4 integer fast', 'W4A4 integer (to_integer)'), argv:list|None=None) -> dict:
+    "Peak RSS of the first forward of each variant above the RSS before it (KiB), one fresh subprocess per variant."
+    rec = dict(kind='memory_cpu', model=name, out_size=size, threads=threads, env=cpu_info(), provenance=provenance('cpu', argv, seed=0),
+               method='VmHWM after the first forward minus VmRSS before it, model built, fresh subprocess per variant', rows=[])
+    for v in variants:
+        rec['rows'].append(dict(variant=v, **peak_rss_of(name, v, threads, size // 4, first_call=True)))
+        write_json(rec, out)
+    return rec
+
+# %% ../nbs/56_bench.ipynb #7069a058
+def time_interleaved(fns:dict, x:Tensor, rounds:int=7, calls:int=1) -> dict:
+    "Name -> dict(ms median, p10, p90, n) of `fns[name](x)`, timed in `rounds` interleaved rounds of `calls` calls each."
+    times = {k: [] for k in fns}
+    names = list(fns)
+    for r in range(rounds):
+        for k in names[r % len(names):] + names[:r % len(names)]:
+            for _ in range(calls):
+                t0 = time.perf_counter(); fns[k](x); times[k].append((time.perf_counter() - t0) * 1e3)
+    out = {}
+    for k, ts in times.items():
+        q = sorted(ts); pick = lambda f: q[min(len(q) - 1, int(f * len(q)))]
+        out[k] = dict(ms=statistics.median(ts), p10=pick(0.1), p90=pick(0.9), n=len(ts), spread=(pick(0.9) - pick(0.1)) / statistics.median(ts))
+    return out
+
+# %% ../nbs/56_bench.ipynb #8616007d
+def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
+                  compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
+                  argv:list|None=None, only:str='') -> dict:
+    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run."
+    from harmoq.data import default_images
+    from harmoq.evaluate import evaluate
+    names = [m.strip() for m in models.split(',') if m.strip()]
+    bl = [check_bits(int(b), allow_fp=False) for b in bits.split(',')]
+    th = [int(t) for t in threads.split(',')]
+    if dry_run: size, rounds, th, bl, psnr, memory = 32, 1, th[:1], bl[:1], False, False
+    scale = 4
+    if size % scale: raise HarmoqError(f'--size {size} is not a multiple of the scale {scale}')
+    prev = json.loads(Path(json_path).read_text()) if json_path and Path(json_path).is_file() else None
+    rec = prev if prev and prev.get('kind') == 'harmoq_bench_cpu' and prev.get('out_size') == size and prev.get('dry_run') == dry_run else \
+          dict(kind='harmoq_bench_cpu', dry_run=dry_run, device='cpu', scale=scale, out_size=size, batch=1, rounds=rounds,
+               calibration="MinMax, 4 patches of 64x64 (HR) from the embedded photographs, seed 0, preset 'quick'",
+               timing='interleaved rounds; median over rounds; p10/p90', memory='peak RSS of one forward minus RSS before it, fresh subprocess per variant, eager models',
+               models=[], psnr=[])
+    rec['env'], rec['provenance'] = cpu_info(), provenance('cpu', argv, seed=0)
+    save = lambda: json_path and write_json(rec, json_path)
+    have = {(r['model'], r['threads'], r['variant']) for r in rec['models'] if 'ms' in r}
+    x = torch.rand(1, 3, size // scale, size // scale, generator=torch.Generator().manual_seed(0))
+    for n in names:
+        variants, fakes = cpu_variants(n, bl, compile_ and not dry_run, scale)
+        if psnr:
+            ds = default_images(scale)
+            for b in bl:
+                if any(p['model'] == n and p['bits'] == b for p in rec['psnr']): continue
+                row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'])
+                for kind in ('integer (to_integer)', 'integer fast'):
+                    row[f'{kind} psnr'] = evaluate(variants[f'W{b}A{b} {kind}'], ds, progress=False)['psnr']
+                rec['psnr'].append(row); save()
+        for t in th:
+            wanted = [v.strip() for v in only.split(',') if v.strip()]
+            todo = [v for v in variants if (n, t, v) not in have and (not wanted or v in wanted)]
+            if not todo: continue
+            torch.set_num_threads(t)
+            torch._dynamo.reset()   # Inductor's C++ kernels fix their thread count when compiled: compile again per thread count
+            fns = {}
+            for v in todo:
+                m = variants[v]
+                if v.endswith('compiled'):
+                    with torch.no_grad(): m(x)   # fills the fast model's per-size tables before tracing
+                    m = torch.compile(m)
+                def call(inp, m=m):
+                    with torch.no_grad(): return m(inp)
+                t0 = time.perf_counter(); call(x); call(x)
+                fns[v] = call
+                rec.setdefault('warmup_s', {})[f'{n} {t} {v}'] = round(time.perf_counter() - t0, 1)
+            load0 = load_average()
+            res = time_interleaved(fns, x, rounds)
+            load1 = load_average()
+            for v, r in res.items():
+                row = dict(model=n, threads=t, variant=v, load_before=load0, load_after=load1, **r)
+                if memory and not v.endswith('compiled') and 'to_integer' not in v: row.update(peak_rss_of(n, v, t, size // scale))
+                rec['models'].append(row); save()
+        del variants, fakes
+    return rec
+
+# %% ../nbs/56_bench.ipynb #de9ae2c8
+OP_CATEGORIES = dict(
+    gemm=('aten::addmm', 'aten::mm', 'aten::_int_mm', 'aten::linear'),
+    attention=('aten::bmm', 'aten::baddbmm', 'aten::_softmax', 'aten::softmax'),
+    conv=('aten::mkldnn_convolution', 'aten::_slow_conv2d_forward', 'aten::_convolution', 'aten::convolution', 'aten::conv2d'),
+    norm=('aten::native_layer_norm', 'aten::native_batch_norm', 'aten::linalg_vector_norm', 'aten::layer_norm', 'aten::batch_norm'),
+    quantize=('aten::round', 'aten::round_', 'aten::clamp', 'aten::clamp_', 'aten::minimum', 'aten::maximum', 'aten::sub_', 'aten::div_'))
+
+def op_category(op:str) -> str:
+    "The category (see `OP_CATEGORIES`) of aten op `op`; 'glue' for the rest."
+    return next((c for c, ops in OP_CATEGORIES.items() if op in ops), 'glue')
+
+def profile_categories(model:nn.Module, x:Tensor, threads:int=1) -> dict:
+    "Milliseconds of self CPU time per op category in one forward of `model` on `x` (after one warm-up call), and the top ops."
+    from torch.profiler import profile, ProfilerActivity
+    torch.set_num_threads(threads)
+    with torch.no_grad():
+        model(x)
+        with profile(activities=[ProfilerActivity.CPU]) as p: model(x)
+    cats, ops = {}, []
+    for e in p.key_averages():
+        ms = e.self_cpu_time_total / 1e3
+        cats[op_category(e.key)] = cats.get(op_category(e.key), 0.0) + ms
+        ops.append((ms, e.key, e.count))
+    total = sum(cats.values())
+    return dict(total_ms=total, ms=cats, share={k: v / total for k, v in cats.items()},
+                top_ops=[dict(op=k, ms=ms, calls=n) for ms, k, n in sorted(ops, reverse=True)[:12]])
+
+# %% ../nbs/56_bench.ipynb #f4762bb8
+def profile_cpu(out:str|Path='results/bench/profile_cpu.json', size:int=256, bits:int=4, threads:int=1, argv:list|None=None) -> dict:
+    "Per-category profiles of DAT-light x4 at a `size` output: fp32 eager, bf16 autocast, and the W`bits`A`bits` integer model before (`to_integer`) and after `fast_integer`."
+    from harmoq.fast import fast_integer
+    fp = bench_model('dat-light')
+    q, im = calibrated_models(fp, bits)
+    x = torch.rand(1, 3, size // 4, size // 4, generator=torch.Generator().manual_seed(0))
+    rec = dict(kind='profile_cpu', model='dat-light x4', out_size=size, threads=threads, bits=bits, env=cpu_info(),
+               provenance=provenance('cpu', argv, seed=0), load_before=load_average(), profiles={})
+    for name, m in (('fp32 eager', fp), ('bf16 autocast', Autocast(fp)), (f'W{bits}A{bits} integer (to_integer)', im),
+                    (f'W{bits}A{bits} integer fast', fast_integer(im))):
+        rec['profiles'][name] = profile_categories(m, x, threads)
+        write_json(rec, out)
+    rec['load_after'] = load_average()
+    write_json(rec, out)
+    return rec
+
+# %% ../nbs/56_bench.ipynb #61ee3dbb
+def run_gpu_session(json_path:str|None='results/bench/gpu_session.json', size:int=512, batch:int=8, bits:str='8,4',
+                    warmup:int=5, iters:int=20, budget_s:float=420., compile_:bool=True, device:str|None=None, argv:list|None=None) -> dict:
+    "The GPU session's measurements (see above); on the CPU (`device='cpu'`) a test of the script at a small `size`."
+    from harmoq.deploy import set_backend
+    from harmoq.fast import fast_integer, compile_fast
+    start = time.perf_counter()
+    dev = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    fp = bench_model('dat-light').to(dev)
+    g = torch.Generator().manual_seed(0)
+    pool = [torch.rand(batch, 3, size // 4, size // 4, generator=g).to(dev) for _ in range(4)]
+    rec = dict(kind='harmoq_gpu_session', device=dev, out_size=size, batch=batch, warmup=warmup, iters=iters, budget_s=budget_s,
+               calibration="MinMax, 4 patches of 64x64 (HR) from the embedded photographs, seed 0, preset 'quick'",
+               env=gpu_info() if dev == 'cuda' else cpu_info(), provenance=provenance(dev, argv, seed=0), models=[])
+    save = lambda: json_path and write_json(rec, json_path)
+    save()
+    def variants():
+        yield 'fp32 eager', lambda: fp, torch.float32
+        if compile_: yield 'bf16 compiled', lambda: torch.compile(copy.deepcopy(fp).bfloat16()), torch.bfloat16
+        for b in [int(v) for v in bits.split(',')]:
+            q, im = calibrated_models(fp.cpu(), b); fp.to(dev)
+            im = im.to(dev)
+            yield f'W{b}A{b} integer (to_integer)', lambda im=im: set_backend(im, 'auto'), torch.float32
+            if compile_: yield f'W{b}A{b} integer fast compiled', lambda im=im: compile_fast(fast_integer(im), pool[0]), torch.float32
+    for name, build, dt in variants():
+        row = dict(variant=name)
+        if time.perf_counter() - start > budget_s: row['error'] = f'not started: the {budget_s:.0f} s budget was spent'
+        else:
+            try:
+                m = build()
+                inputs = [x.to(dt) for x in pool]
+                def call(x, m=m):
+                    with torch.no_grad(): return m(x)
+                row.update(time_calls(call, inputs, warmup, iters), **peak_memory(call, inputs[0]))
+                row['ms_per_image'] = row['ms'] / batch
+            except Exception as e: row['error'] = f'{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ""}'
+        row['elapsed_s'] = round(time.perf_counter() - start, 1)
+        rec['models'].append(row); save()
+        if dev == 'cuda': torch.cuda.empty_cache()
+    return rec
+
 # %% ../nbs/56_bench.ipynb #80531715
 @call_parse
 def harmoq_bench(
     models:str='dat-light,swinir-light',  # comma-separated: dat-light (embedded weights), swinir-light (official config, random weights)
+    device:str='cuda',                     # 'cuda' (GPU mode) or 'cpu' (CPU mode: whole models, interleaved rounds, 1 and 2 threads)
     scale:int=4,                           # upscaling factor of the models
-    size:int=512,                          # output height and width in pixels (the input is size/scale)
-    batches:str='1,8',                     # comma-separated batch sizes
+    size:int=0,                            # output height and width in pixels (the input is size/scale); 0: 512 on a GPU, 256 on the CPU
+    batches:str='1,8',                     # comma-separated batch sizes (GPU mode; the CPU mode runs batch 1)
+    threads:str='1,2',                     # comma-separated torch thread counts (CPU mode)
     bits:str='8,4,2',                      # comma-separated bit-widths of the harmoq integer variants (WbAb)
-    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both
-    warmup:int=10,                         # untimed calls before timing
-    iters:int=50,                          # timed calls; the median is reported
-    json:str='results/bench/bench.json',   # result file, rewritten after every measurement
-    no_compile:bool=False,                 # skip the torch.compile bf16 variant
-    dry_run:bool=False,                    # CPU test of the script at tiny sizes (not a measurement)
+    what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode); 'session': the one-call GPU session
+    warmup:int=10,                         # untimed calls before timing (GPU mode)
+    iters:int=50,                          # timed calls; the median is reported (GPU mode)
+    rounds:int=7,                          # interleaved rounds (CPU mode)
+    json:str='',                           # result file, rewritten after every measurement (default results/bench/bench.json or bench_cpu.json)
+    no_compile:bool=False,                 # skip the torch.compile variants
+    no_psnr:bool=False,                    # CPU mode: skip the PSNR of the quantized variants
+    dry_run:bool=False,                    # test of the script at tiny sizes (not a measurement)
 ):
-    "Time SR models and their quantized layers on a CUDA GPU: float32/TF32/bf16/compile vs harmoq integer W8A8/W4A4/W2A2."
+    "Time SR models on a CUDA GPU (per-layer GEMMs and whole models) or on the CPU (whole models): float vs harmoq integer W8A8/W4A4/W2A2."
     from harmoq.evaluate import _cli
-    if dry_run and json == 'results/bench/bench.json': json = 'results/bench/dry_run.json'   # never overwrite a measurement
-    rec = _cli(run_bench, models, scale, size, batches, bits, what, warmup, iters, json, dry_run, not no_compile, sys.argv)
+    if device not in ('cuda', 'cpu'): _cli(lambda: (_ for _ in ()).throw(HarmoqError(f"--device must be 'cuda' or 'cpu', not {device!r}")))
+    json_given = json
+    json = json or ('results/bench/' + ('dry_run' if dry_run else 'bench') + ('_cpu' if device == 'cpu' else '') + '.json')
+    if what == 'session':
+        rec = _cli(run_gpu_session, json_given or 'results/bench/gpu_session.json', size or 512, 8, bits if bits != '8,4,2' else '8,4', argv=sys.argv)
+        print(f"{len(rec['models'])} model measurements written to {json_given or 'results/bench/gpu_session.json'}")
+        return
+    if device == 'cpu':
+        rec = _cli(run_cpu_bench, models, size or 256, threads, bits, rounds, not no_compile, not no_psnr, True, json, dry_run, sys.argv)
+        print(f"{len(rec['models'])} model measurements written to {json}")
+        return
+    rec = _cli(run_bench, models, scale, size or 512, batches, bits, what, warmup, iters, json, dry_run, not no_compile, sys.argv)
     print(f"{len(rec['layers'])} layer and {len(rec['models'])} model measurements written to {json}")
 
 # %% ../nbs/56_bench.ipynb #5f936251
@@ -224,5 +502,5 @@ def peaks_for(gpu:str) -> dict|None:
     return next((v for k, v in HARDWARE_PEAKS.items() if k in (gpu or '')), None)
 
 def load_bench(folder:str|Path='../results/bench') -> list:
-    "All non-dry-run benchmark records in `folder`."
-    return [r for r in (json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))) if not r.get('dry_run')]
+    "All non-dry-run GPU benchmark records (`kind` 'harmoq_bench') in `folder`."
+    return [r for r in (json.loads(p.read_text()) for p in sorted(Path(folder).glob('*.json'))) if not r.get('dry_run') and r.get('kind') == 'harmoq_bench']

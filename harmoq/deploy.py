@@ -4,7 +4,7 @@
 
 # %% ../nbs/55_deploy.ipynb #43699be1
 from __future__ import annotations
-import copy, json
+import copy, json, math
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -16,8 +16,9 @@ from .kernels.packing import pack_codes, unpack_codes
 from .kernels.int_linear import IntLinear
 
 # %% auto #0
-__all__ = ['IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'save', 'integer_from_state_dict', 'load', 'rounding_spread',
-           'deploy_sizes', 'record_official_size']
+__all__ = ['BOUND_NAMES', 'IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'pack_state', 'unpack_state', 'save',
+           'integer_from_state_dict', 'load', 'rounding_spread', 'deploy_sizes', 'float16_storage_check',
+           'record_official_size']
 
 # %% ../nbs/55_deploy.ipynb #dd18c8eb
 class IntConv2d(nn.Module):
@@ -109,32 +110,61 @@ def set_backend(model:nn.Module, backend:str='auto'):
     return model
 
 # %% ../nbs/55_deploy.ipynb #47a51432
-def model_bytes(model:nn.Module) -> dict:
-    "Bytes of `model`'s saved tensors: integer layers (packed weights, bounds, bias) beside their float32 size, and the rest."
-    sd, out = model.state_dict(), dict(packed_weights=0, weights_fp32=0, bounds=0, bias=0, other=0)
+def model_bytes(model:nn.Module, float_dtype:torch.dtype|None=None) -> dict:
+    "Bytes (every value is in bytes) of `model`'s saved tensors: packed weights, bounds and biases of the integer layers, and the other tensors, floats counted at `float_dtype` if given."
+    sd = model.state_dict()
+    out = dict(packed_weight_bytes=0, bound_bytes=0, bias_bytes=0, other_bytes=0)
     ints = {fqn: m for fqn, m in model.named_modules() if isinstance(m, (IntLinear, IntConv2d))}
     owner = lambda k: next((f for f in ints if k.startswith(f + '.') and '.' not in k[len(f) + 1:]), None)
     for k, t in sd.items():
-        f, nbytes = owner(k), t.numel() * t.element_size()
-        if f is None: out['other'] += nbytes; continue
+        size = torch.empty((), dtype=float_dtype).element_size() if float_dtype is not None and t.is_floating_point() else t.element_size()
+        f, nbytes = owner(k), t.numel() * size
+        if f is None: out['other_bytes'] += nbytes; continue
         name = k.rsplit('.', 1)[1]
-        if name == 'weight_packed':
-            m = ints[f]
-            out['packed_weights'] += nbytes
-            out['weights_fp32'] += 4 * (m.in_features * m.out_features if isinstance(m, IntLinear) else m.numel)
-        elif name == 'bias': out['bias'] += nbytes
-        else: out['bounds'] += nbytes          # weight bounds, activation bounds, input scale
-    out['integer_layers'] = out['packed_weights'] + out['bounds'] + out['bias']
-    out['total'] = out['integer_layers'] + out['other']
+        if name == 'weight_packed': out['packed_weight_bytes'] += nbytes
+        elif name == 'bias': out['bias_bytes'] += nbytes
+        else: out['bound_bytes'] += nbytes          # weight bounds, activation bounds, input scale
+    out['integer_layer_bytes'] = out['packed_weight_bytes'] + out['bound_bytes'] + out['bias_bytes']
+    out['total_bytes'] = out['integer_layer_bytes'] + out['other_bytes']
     return out
 
 # %% ../nbs/55_deploy.ipynb #ca6d444c
-def save(model:nn.Module, path:str|Path, **extra) -> Path:
-    "Save an integer model made by `to_integer` as safetensors (packed weights, scales, and how to rebuild it)."
-    from harmoq.models import save_checkpoint
+def pack_state(sd:dict) -> tuple[dict, str]:
+    "One flat tensor per dtype holding all of `sd`'s tensors, and a compressed index (names, dtypes, shapes) to undo it."
+    import zlib, base64
+    blobs, index = {}, []
+    for k, v in sd.items():
+        dt = str(v.dtype).replace('torch.', '')
+        blobs.setdefault(dt, []).append(v.reshape(-1))
+        index.append([k, dt, list(v.shape)])
+    packed = base64.b64encode(zlib.compress(json.dumps(index).encode(), 9)).decode()
+    return {f'blob_{dt}': torch.cat(ts).contiguous() for dt, ts in blobs.items()}, packed
+
+def unpack_state(blobs:dict, index:str) -> dict:
+    "The state dict that `pack_state` flattened into `blobs`."
+    import zlib, base64
+    offsets, sd = {}, {}
+    for k, dt, shape in json.loads(zlib.decompress(base64.b64decode(index))):
+        n, o = math.prod(shape), offsets.get(dt, 0)
+        sd[k] = blobs[f'blob_{dt}'][o:o + n].view(shape)
+        offsets[dt] = o + n
+    return sd
+
+BOUND_NAMES = ('w_lo', 'w_hi', 'a_bounds', 'lo', 'hi', 'alpha', 'input_scale')   # tensors that decide the codes
+
+def save(model:nn.Module, path:str|Path, float_dtype:torch.dtype=torch.float16, bounds_float32:bool=True, **extra) -> Path:
+    "Save an integer model made by `to_integer` as safetensors: packed weight codes, float tensors as `float_dtype` (quantizer bounds kept float32 if `bounds_float32`), and how to rebuild it."
+    from safetensors.torch import save_file
     if not getattr(model, 'integer_modules', None): raise HarmoqError('save expects a model made by harmoq.deploy.to_integer')
-    return save_checkpoint(model, path, quant=model.quant_config.as_dict(), quantized_modules=model.fake_quant_modules,
-                           integer_modules=model.integer_modules, **extra)
+    if float_dtype not in (torch.float16, torch.bfloat16, torch.float32): raise HarmoqError(f'float_dtype must be torch.float16, torch.bfloat16 or torch.float32, not {float_dtype}')
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    keep = lambda k: bounds_float32 and k.rsplit('.', 1)[-1] in BOUND_NAMES
+    blobs, index = pack_state({k: v.to(float_dtype) if v.is_floating_point() and not keep(k) else v for k, v in model.state_dict().items()})
+    meta = dict(arch=model.arch, config=model.config, quant=model.quant_config.as_dict(), quantized_modules=model.fake_quant_modules,
+                integer_modules=model.integer_modules, float_dtype=str(float_dtype).replace('torch.', ''), bounds_float32=bounds_float32,
+                state_index=index, **extra)
+    save_file(blobs, str(path), metadata={f'harmoq_{k}': json.dumps(v) for k, v in meta.items()})
+    return path
 
 def integer_from_state_dict(sd:dict, meta:dict) -> nn.Module:
     "Rebuild an integer model from `save`'s tensors and metadata."
@@ -149,9 +179,13 @@ def integer_from_state_dict(sd:dict, meta:dict) -> nn.Module:
         new = IntLinear(**s) if kind == 'linear' else IntConv2d(**s)
         parent, _, name = fqn.rpartition('.')
         setattr(q.get_submodule(parent) if parent else q, name, new)
+    if 'harmoq_state_index' in meta: sd = unpack_state(sd, meta['harmoq_state_index'])
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in sd.items()}   # float16 on disk, float32 in memory
     missing, unexpected = q.load_state_dict(sd, strict=False)
     if missing or unexpected: raise HarmoqError(f'the integer model file does not fit its own description ({len(missing)} missing, {len(unexpected)} unexpected tensors)')
     q.fake_quant_modules, q.integer_modules = sorted(names), specs
+    for m in q.modules():   # codes are packed on disk, unpacked to int8 once, at load
+        if isinstance(m, IntLinear): m.terms()
     return q.eval()
 
 def load(path:str|Path, device='cpu') -> nn.Module:
@@ -180,19 +214,43 @@ def rounding_spread(qmodel:nn.Module, imodel:nn.Module, dataset, out:str|Path|No
     return rec
 
 # %% ../nbs/55_deploy.ipynb #bf35d519
-def deploy_sizes(fp_model:nn.Module, bits=(8, 4, 3, 2), granularities=('per_channel', 'per_tensor')) -> list:
-    "Measured byte counts and ratios of the integer model of `fp_model` at each weight bit-width and granularity."
+def deploy_sizes(fp_model:nn.Module, bits=(8, 4, 3, 2), granularities=('per_channel', 'per_tensor'), float_dtype:torch.dtype=torch.float32) -> list:
+    "Measured byte counts (in bytes) and ratios of the integer model of `fp_model` at each weight bit-width and granularity, floats counted at `float_dtype`."
     fp_total = sum(t.numel() * t.element_size() for t in fp_model.state_dict().values())
     rows = []
     for g in granularities:
         for b in bits:
             q = quantize_model(fp_model, QuantConfig(b, 8, w_granularity=g))
             for _, z in quantizers(q): z.set_bounds(-1.0, 1.0)   # sizes do not depend on the bounds' values
-            s = model_bytes(to_integer(q))
-            rows.append(dict(w_bits=b, granularity=g, weights_ratio=s['weights_fp32'] / s['packed_weights'],
-                             quantized_ratio=s['weights_fp32'] / (s['packed_weights'] + s['bounds']),
-                             layers_ratio=(s['weights_fp32'] + s['bias']) / s['integer_layers'], model_ratio=fp_total / s['total'], **s))
+            im = to_integer(q)
+            s = model_bytes(im, float_dtype)
+            w32 = sum(4 * (m.in_features * m.out_features if isinstance(m, IntLinear) else m.numel) for m in im.modules() if isinstance(m, (IntLinear, IntConv2d)))
+            b32 = sum(4 * m.bias.numel() for m in im.modules() if isinstance(m, (IntLinear, IntConv2d)) and m.bias is not None)
+            rows.append(dict(w_bits=b, granularity=g, float_dtype=str(float_dtype).replace('torch.', ''), quantized_weight_fp32_bytes=w32,
+                             weights_ratio=w32 / s['packed_weight_bytes'], quantized_ratio=w32 / (s['packed_weight_bytes'] + s['bound_bytes']),
+                             layers_ratio=(w32 + b32) / s['integer_layer_bytes'], model_ratio=fp_total / s['total_bytes'], **s))
     return rows
+
+# %% ../nbs/55_deploy.ipynb #0497d5f2
+def float16_storage_check(qmodels:dict, datasets:list, out:str|Path|None=None, **info) -> dict:
+    "PSNR of each integer model in `qmodels` (name -> calibrated fake-quant model) loaded from files with its floats in float32, in float16 but the bounds, and all in float16; file sizes in bytes."
+    import tempfile
+    from harmoq.evaluate import evaluate
+    from harmoq.core import provenance, write_json
+    kinds = {'float32': dict(float_dtype=torch.float32), 'float16': dict(), 'float16 bounds too': dict(bounds_float32=False)}
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for name, q in qmodels.items():
+            im = to_integer(q)
+            files = {k: save(im, f'{d}/{name}_{i}.safetensors', **kw) for i, (k, kw) in enumerate(kinds.items())}
+            for ds in datasets:
+                r = dict(model=name, set=ds.name, **{f'{k} file_bytes': f.stat().st_size for k, f in files.items()})
+                for k, f in files.items(): r[f'{k} psnr'] = evaluate(load(f), ds, progress=False)['psnr']
+                for k in files:
+                    if k != 'float32': r[f'{k} psnr_change_db'] = r[f'{k} psnr'] - r['float32 psnr']
+                rows.append(r)
+                if out: write_json(dict(rows=rows, provenance=provenance(torch.device('cpu')), **info), out)
+    return dict(rows=rows, **info)
 
 # %% ../nbs/55_deploy.ipynb #9b94ef4e
 def record_official_size(official:str|Path, out:str|Path, integer_file:str|Path|None=None, fp32_file:str|Path|None=None) -> dict:

@@ -12,7 +12,7 @@ from harmoq.kernels.int_linear import IntLinear
 @pytest.mark.parametrize('arch,bits,gran', [('swinir', 8, 'per_channel'), ('hat', 4, 'per_tensor'), ('dat', 3, 'per_channel'), ('imdn', 2, 'per_channel')])
 def test_integer_round_trip(arch, bits, gran, tmp_path):
     q, _ = calibrate(small_model(arch), 'minmax', QuantConfig(bits, bits, w_granularity=gran), torch.rand(2, 3, 16, 16), 'quick')
-    imodel = load(save(to_integer(q), tmp_path / 'm.safetensors'))
+    imodel = load(save(to_integer(q), tmp_path / 'm.safetensors', float_dtype=torch.float32))   # float32 floats: exact
     kinds = {type(m) for m in imodel.modules()}
     assert (IntConv2d if arch == 'imdn' else IntLinear) in kinds
     x = torch.rand(1, 3, 11, 13).double()

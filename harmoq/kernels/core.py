@@ -4,13 +4,14 @@
 
 # %% ../../nbs/50_kernels.ipynb #26f87f8e
 from __future__ import annotations
-import os
+import os, sys
 import torch
 from torch import Tensor
-from ..core import HarmoqError   # importing harmoq.core turns Triton's interpreter on when there is no CUDA GPU
+from ..core import HarmoqError
 
 # Without a CUDA GPU, Triton can still run every kernel in its interpreter (numpy on the CPU). The flag is read
-# when a kernel is decorated, and harmoq.core has set it, unless triton was imported first (see `use_triton`).
+# when a kernel is decorated; the kernels' entry point (this module) turns it on, unless the user set it.
+if not torch.cuda.is_available(): os.environ.setdefault('TRITON_INTERPRET', '1')
 try:
     import triton
     import triton.language as tl
@@ -33,8 +34,8 @@ except ImportError:   # integer models still run on the CPU through their torch 
     triton = tl = _Missing()
 
 # %% auto #0
-__all__ = ['interpreting', 'use_triton', 'require_triton', 'poisoned', 'new_output', 'round_half_even', 'quant_codes',
-           'dequant_codes', 'quant_params']
+__all__ = ['interpreting', 'use_triton', 'interpret_library', 'require_triton', 'poisoned', 'new_output', 'round_half_even',
+           'quant_codes', 'dequant_codes', 'quant_params']
 
 # %% ../../nbs/50_kernels.ipynb #2baaee05
 def interpreting() -> bool:
@@ -53,6 +54,22 @@ def use_triton(*tensors:Tensor) -> bool:
     return interpreting() and _library_interpreted() and all(t.device.type == 'cpu' for t in tensors)
 
 # %% ../../nbs/50_kernels.ipynb #e5f560a9
+def interpret_library() -> int:
+    "Redefine triton's library functions (`tl.sum`, ...) for the interpreter when triton was imported before it was on; returns how many."
+    from triton.runtime.jit import JITFunction
+    from triton.runtime.interpreter import InterpretedFunction
+    done = {}
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not name.startswith('triton.language'): continue
+        for k, v in list(vars(mod).items()):
+            if isinstance(v, JITFunction) and not isinstance(v, InterpretedFunction):
+                if id(v) not in done: done[id(v)] = InterpretedFunction(v.fn)
+                setattr(mod, k, done[id(v)])
+    return len(done)
+
+if HAVE_TRITON and interpreting() and not _library_interpreted(): interpret_library()
+
+# %% ../../nbs/50_kernels.ipynb #17940d24
 def require_triton(what:str, *tensors:Tensor, instead:str=''):
     "Raise a `HarmoqError` that says why kernel `what` cannot run on `tensors`; do nothing if it can."
     if use_triton(*tensors): return
@@ -60,9 +77,8 @@ def require_triton(what:str, *tensors:Tensor, instead:str=''):
     if not HAVE_TRITON: why = "triton is not installed: pip install 'harmoq[kernels]'"
     elif len(devices) > 1: why = f'its tensors are on different devices ({", ".join(devices)}): move them to one'
     elif devices != ['cpu']: why = f'it runs on CUDA tensors (or on the CPU in Triton\'s interpreter), not on {devices[0]}'
-    else: why = ('on the CPU it runs in Triton\'s interpreter, which must be on before triton is first imported (harmoq turns '
-                 'it on if imported first; torch.optim and torch.compile import triton): import harmoq first, or start '
-                 'Python with TRITON_INTERPRET=1')
+    else: why = ('on the CPU it runs in Triton\'s interpreter, which is off (TRITON_INTERPRET is set to something else than 1): '
+                 'unset it, or start Python with TRITON_INTERPRET=1')
     raise HarmoqError(f'{what}: {why}' + (f' ({instead})' if instead else ''))
 
 # %% ../../nbs/50_kernels.ipynb #04f82f25

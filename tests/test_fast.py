@@ -1,0 +1,56 @@
+"The fast CPU integer model (harmoq.fast), the integer file format (harmoq.deploy.save) and the benchmark command without triton."
+import copy, os, subprocess, sys, textwrap
+import pytest, torch
+from small_models import small_model
+from harmoq.quant import QuantConfig
+from harmoq.baselines import calibrate
+from harmoq.deploy import to_integer, save, load, model_bytes
+from harmoq.fast import fast_integer, FastIntLinear, FastWindowAttention, forbid_host_sync
+
+@pytest.mark.parametrize('arch,bits', [('dat', 8), ('dat', 4), ('swinir', 8)])
+def test_fast_model_matches_integer_model(arch, bits):
+    q, _ = calibrate(small_model(arch), 'minmax', QuantConfig(bits, bits), torch.rand(2, 3, 16, 16), 'quick')
+    im = to_integer(q); fm = fast_integer(im)
+    kinds = {type(m) for m in fm.modules()}
+    assert FastIntLinear in kinds and (FastWindowAttention in kinds) == (arch == 'dat')
+    x = torch.rand(1, 3, 16, 20)
+    with torch.no_grad():
+        y_int, y_fast = im(x), fm(x)
+        with forbid_host_sync(): y_again = fm(x)   # no tensor is read on the host in forward
+    assert torch.equal(y_fast, y_again)
+    assert (y_fast - y_int).abs().max() < (1e-3 if bits == 8 else 5e-2)
+
+def test_fast_weights_are_unpacked_int8():
+    q, _ = calibrate(small_model('dat'), 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16), 'quick')
+    fm = fast_integer(q)   # a fake-quant model is converted with to_integer first
+    ws = [m.weight_codes for m in fm.modules() if isinstance(m, FastIntLinear)]
+    assert ws and all(w.dtype == torch.int8 and w.is_contiguous() for w in ws)
+    assert all(int(w.min()) >= -8 and int(w.max()) <= 7 for w in ws)
+
+def test_model_bytes_has_units_and_no_float32_weights_key():
+    q, _ = calibrate(small_model('swinir'), 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16), 'quick')
+    s = model_bytes(to_integer(q))
+    assert s and all(k.endswith('_bytes') for k in s), s
+    assert 'weights_fp32' not in s and s['total_bytes'] == s['integer_layer_bytes'] + s['other_bytes']
+
+def test_float16_file_is_smaller_and_loads_to_float32(tmp_path):
+    q, _ = calibrate(small_model('dat'), 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16), 'quick')
+    im = to_integer(q)
+    p32, p16 = save(im, tmp_path / 'a.safetensors', float_dtype=torch.float32), save(im, tmp_path / 'b.safetensors')
+    assert p16.stat().st_size < 0.75 * p32.stat().st_size
+    back32, back16 = load(p32), load(p16)
+    assert all(t.dtype != torch.float16 for t in back16.state_dict().values())
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad(): assert torch.equal(back32(x), im(x))
+    from safetensors import safe_open
+    with safe_open(str(p16), 'pt') as f: assert len(list(f.keys())) <= 5   # one flat tensor per dtype, not one per tensor
+
+def test_bench_dry_run_without_triton(tmp_path):
+    # a sys.modules['triton'] = None shim makes `import triton` fail as if it were not installed
+    code = f"""
+        import sys; sys.modules['triton'] = None
+        from harmoq.bench import harmoq_bench
+        harmoq_bench(dry_run=True, models='dat-light', bits='4', json={str(tmp_path / 'd.json')!r})"""
+    r = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=900)
+    assert 'ModuleNotFoundError' not in r.stderr and r.returncode == 0, r.stderr[-2000:]
+    assert 'written to' in r.stdout
