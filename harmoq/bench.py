@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from fastcore.script import call_parse
+from .script import command
 from .core import HarmoqError, provenance, write_json
 from .quant import QuantConfig, default_filter, check_bits
 
@@ -456,7 +456,7 @@ def run_gpu_session(json_path:str|None='results/bench/gpu_session.json', size:in
     return rec
 
 # %% ../nbs/56_bench.ipynb #80531715
-@call_parse
+@command
 def harmoq_bench(
     models:str='dat-light,swinir-light',  # comma-separated: dat-light (embedded weights), swinir-light (official config, random weights)
     device:str='cuda',                     # 'cuda' (GPU mode) or 'cpu' (CPU mode: whole models, interleaved rounds, 1 and 2 threads)
