@@ -1,7 +1,7 @@
 """Fidelity of harmoq's ONNX export: DAT-light x4 and IMDN x4, MinMax and HarmoQ (quick preset), W8A8 and W4A4, both QDQ
 forms, checked in onnxruntime against harmoq's fake-quant model on Set5 and the embedded photographs.
 
-    HARMOQ_DATA=/work/shared/data python experiments/onnx_check.py [--imdn PATH] [--out results/onnx/fidelity.json]
+    HARMOQ_DATA=/path/to/data HARMOQ_WEIGHTS=/path/to/weights python experiments/onnx_check.py [--imdn PATH] [--out results/onnx/fidelity.json]
 
 Calibrated models and exported graphs are cached under --work (not committed); results/onnx/fidelity.json is
 rewritten after every row, and a rerun skips the rows it already holds."""
@@ -130,7 +130,7 @@ def save_merged(rec: dict, out: Path) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
+    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '.')) / 'IMDN_x4.pth'))
     ap.add_argument('--out', default='results/onnx/fidelity.json')
     ap.add_argument('--work', default=os.environ.get('HARMOQ_ONNX_WORK', '/tmp/harmoq_onnx_work'))
     ap.add_argument('--models', default='imdn,dat-light')

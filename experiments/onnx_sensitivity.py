@@ -2,7 +2,7 @@
 model on the LR images and on the LR images plus uniform noise of +-eps (1e-6: far below one uint8 level, about the size
 of the differences between onnxruntime's and torch's float kernels). The control for experiments/onnx_check.py.
 
-    HARMOQ_DATA=/work/shared/data python experiments/onnx_sensitivity.py [--models dat-light] [--bits 4]
+    HARMOQ_DATA=/path/to/data HARMOQ_WEIGHTS=/path/to/weights python experiments/onnx_sensitivity.py [--models dat-light] [--bits 4]
 
 Reuses the calibrated models cached by onnx_check.py (--work); writes results/onnx/sensitivity.json after every row."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from onnx_check import calibrated, cpu_flags
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
+    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '.')) / 'IMDN_x4.pth'))
     ap.add_argument('--out', default='results/onnx/sensitivity.json')
     ap.add_argument('--work', default=os.environ.get('HARMOQ_ONNX_WORK', '/tmp/harmoq_onnx_work'))
     ap.add_argument('--models', default='dat-light')

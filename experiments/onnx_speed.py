@@ -2,7 +2,7 @@
 (MinMax-calibrated DAT-light x4 and IMDN x4), in both QDQ forms, with and without Q/DQ on the attention products,
 at 1 and 2 threads, in interleaved rounds (median and spread; the load average is recorded, the CPU is shared).
 
-    HARMOQ_DATA=/work/shared/data python experiments/onnx_speed.py [--rounds 5] [--size 64]
+    HARMOQ_DATA=/path/to/data HARMOQ_WEIGHTS=/path/to/weights python experiments/onnx_speed.py [--rounds 5] [--size 64]
 
 Reuses the calibrated models and graphs cached by experiments/onnx_check.py (--work); writes results/onnx/speed.json."""
 from __future__ import annotations
@@ -46,7 +46,7 @@ def optimized_ops(graph: Path, work: Path) -> dict:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '/work/shared/weights')) / 'IMDN_x4.pth'))
+    ap.add_argument('--imdn', default=str(Path(os.environ.get('HARMOQ_WEIGHTS', '.')) / 'IMDN_x4.pth'))
     ap.add_argument('--out', default='results/onnx/speed.json')
     ap.add_argument('--work', default=os.environ.get('HARMOQ_ONNX_WORK', '/tmp/harmoq_onnx_work'))
     ap.add_argument('--models', default='dat-light,imdn')
