@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['FEATURE_LOSSES', 'batches', 'progress_bar', 'full_precision', 'calibration_pass', 'observe_activations',
-           'feature_rows', 'Capture', 'capture_inputs', 'block_names', 'distill_bounds']
+           'feature_rows', 'Capture', 'capture_inputs', 'block_names', 'checkpointed', 'return_freed_memory',
+           'distill_bounds']
 
 # %% ../nbs/31_calibration.ipynb #d7b4e821
 def batches(x:Tensor, batch_size:int):
@@ -161,10 +162,32 @@ def _renamed_rates(old:dict, lr:float, lr_min:float) -> tuple[float, float]:
         warnings.warn(f'distill_bounds({k}=...) is deprecated: use {"lr" if k == "lr_rate" else "lr_min"}=', DeprecationWarning, stacklevel=3)
     return old.get('lr_rate', lr), old.get('lr_end', lr_min)
 
+@contextmanager
+def checkpointed(model:nn.Module, names:list):
+    "Within the block the named modules of `model` run under activation checkpointing (`use_reentrant=False`): their inner activations are recomputed in backward instead of kept; same values, less memory."
+    mods = dict(model.named_modules())
+    wrapped = [mods[n] for n in names]
+    def wrap(m):
+        inner = m.forward
+        def forward(*args, **kw):
+            if not torch.is_grad_enabled(): return inner(*args, **kw)
+            return torch.utils.checkpoint.checkpoint(inner, *args, use_reentrant=False, **kw)
+        return forward
+    for m in wrapped: m.forward = wrap(m)
+    try: yield model
+    finally:
+        for m in wrapped: m.__dict__.pop('forward', None)
+
+def return_freed_memory():
+    "Make glibc serve allocations over 128 KiB by mmap, so freed activations go back to the system at once instead of inflating peak RSS (no-op off glibc); values are unchanged."
+    try:
+        import ctypes; ctypes.CDLL('libc.so.6').mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError): pass
+
 def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:list, steps:int, batch_size:int=4,
                    lr:float=1e-2, lr_min:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
-                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, **old) -> list:
-    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step."
+                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, checkpoint:bool=True, **old) -> list:
+    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step. `checkpoint`: recompute each block's activations in backward (less memory, same result)."
     lr, lr_min = _renamed_rates(old, lr, lr_min)
     if steps <= 0 or not params: return []
     if feature_loss not in FEATURE_LOSSES: raise HarmoqError(f'unknown feature loss {feature_loss!r}: {", ".join(FEATURE_LOSSES)}')
@@ -172,6 +195,7 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
     dev = _device(qmodel)
     names = block_names(qmodel) if feature_weight else []
     qmodel.eval(); fp_model.eval()
+    return_freed_memory()
     ids = {id(p) for p in params}
     frozen = [p for p in qmodel.parameters() if p.requires_grad and id(p) not in ids]
     for p in frozen: p.requires_grad_(False)
@@ -181,7 +205,8 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
     qs = [q for _, q in quantizers(qmodel)]
     hist = []
     try:
-        with Capture(qmodel, names, 'output', max_rows=None) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap:
+        with Capture(qmodel, names, 'output', max_rows=None) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap, \
+             checkpointed(qmodel, block_names(qmodel) if checkpoint and hasattr(qmodel, 'arch') else []):
             bar = progress_bar(range(steps), progress, desc=f'distilling bounds ({feature_loss})')
             for step in bar:
                 x = calib[torch.randperm(len(calib), generator=gen)[:batch_size]].to(dev)
@@ -191,6 +216,7 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
                 for n in names: loss = loss + feature_weight * floss(qcap.data[n][0], fcap.data[n][0])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                del y; qcap.data = fcap.data = {}  # free the targets and features before the optimiser step
                 opt.step(); sched.step()
                 for q in qs: q.project_()
                 hist.append(loss.item())
