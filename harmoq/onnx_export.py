@@ -166,7 +166,7 @@ def check_exportable(qmodel:nn.Module, allow_float:bool=False) -> list:
     "The `(name, quantizer)` pairs of `qmodel` after checking each can be exported (calibrated, in quant mode, 2-8 bits)."
     qs = quantizers(qmodel)
     if not qs and not allow_float:
-        raise HarmoqError('the model has no quantizers: quantize and calibrate it first (harmoq.baselines.calibrate), or pass allow_float=True')
+        raise HarmoqError('the model has no quantizers: quantize and calibrate it first (harmoq.quantize), or pass allow_float=True')
     for name, q in qs:
         if not bool(q.calibrated): raise HarmoqError(f'the model was never calibrated ({name} has no bounds): calibrate it before exporting to ONNX')
         if q.mode != 'quant': raise HarmoqError(f"quantizer {name} is in mode {q.mode!r}: set_quant_mode(model, 'quant', 'quant') before exporting")
