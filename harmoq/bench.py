@@ -256,6 +256,8 @@ def _rss_kib(field:str='VmRSS') -> int|None:
 
 def _peak_rss_child(name:str, variant:str, threads:int, in_size:int, first_call:bool=False):
     "Build one variant and measure the peak RSS of a call above the RSS before it (the first call if `first_call`, with what it caches; else a second call); print JSON."
+    from harmoq.calibration import return_freed_memory
+    return_freed_memory()   # large blocks by mmap, so memory freed while building (calibration) does not hide the forward's
     torch.set_num_threads(threads)
     bits = int(variant[1]) if variant.startswith('W') else None
     from harmoq.fast import fast_integer
@@ -266,7 +268,9 @@ def _peak_rss_child(name:str, variant:str, threads:int, in_size:int, first_call:
         m = fast_integer(im) if 'fast' in variant else im
         del im
     del fp
-    import gc; gc.collect()
+    import gc, ctypes; gc.collect()
+    try: ctypes.CDLL('libc.so.6').malloc_trim(0)   # give the freed heap back, so RSS before is what the model holds
+    except (OSError, AttributeError): pass
     x = torch.rand(1, 3, in_size, in_size, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         if not first_call: m(x)

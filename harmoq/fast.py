@@ -94,7 +94,7 @@ def share_masks(model:nn.Module) -> int:
 
 # %% ../nbs/57_fast_integer.ipynb #67c765e3
 class FastWindowAttention(nn.Module):
-    "DAT's `SpatialWindowAttention` with a precomputed position bias, a cached bias + mask table, and quantized products."
+    "DAT's `SpatialWindowAttention` with a precomputed position bias, bias and mask added in place, and quantized products."
     def __init__(self, m):
         super().__init__()
         self.wh, self.ww, self.num_heads, self.scale = m.wh, m.ww, m.num_heads, m.scale
@@ -103,16 +103,6 @@ class FastWindowAttention(nn.Module):
         qk, av = m.matmul_qk, m.matmul_av
         self.q, self.k = (const(qk.a_quant), const(qk.b_quant)) if isinstance(qk, QuantMatMul) else (None, None)
         self.p, self.v = (const(av.a_quant), const(av.b_quant)) if isinstance(av, QuantMatMul) else (None, None)
-        self._tables = {}
-
-    def table(self, nW:int, mask:Tensor|None) -> Tensor:
-        "The `(nW * heads, N, N)` bias (+ mask) table for `nW` windows, built once per number of windows and mask."
-        key = (nW, mask is not None)
-        if key not in self._tables:
-            t = self.bias[None].expand(nW, -1, -1, -1)
-            if mask is not None: t = t + mask[:, None].to(t)
-            self._tables[key] = t.reshape(nW * self.num_heads, *self.bias.shape[1:]).contiguous()
-        return self._tables[key]
 
     def _windows(self, t:Tensor, H:int, W:int) -> Tensor:
         B, L, C = t.shape
@@ -124,13 +114,16 @@ class FastWindowAttention(nn.Module):
         fq = lambda t, c: t if c is None else fake_quant_constants(t, *c)
         q, k, v = self._windows(fq(qkv[0] * self.scale, self.q), H, W), self._windows(fq(qkv[1], self.k), H, W), self._windows(fq(qkv[2], self.v), H, W)
         nW = q.shape[0] // (B * self.num_heads)
-        table = self.table(nW, mask)
-        if B > 1: table = table.repeat(B, 1, 1)
-        p = torch.baddbmm(table.to(q.dtype), q, k.transpose(1, 2)).softmax(-1)
+        # bias (heads, N, N) and mask (nW, N, N) broadcast onto the logits in place: no per-size table is kept
+        logits = torch.bmm(q, k.transpose(1, 2)).view(B, nW, self.num_heads, N, N)
+        logits.add_(self.bias.to(logits.dtype))
+        if mask is not None: logits.add_(mask[:, None].to(logits.dtype))
+        p = logits.view(-1, N, N).softmax(-1)
+        del logits
         if self.p is None: x = torch.bmm(p, v)
         else:
             lo, hi, step, _ = self.p
-            x = torch.baddbmm(v.sum(1, keepdim=True), torch.round(p.clamp_(lo, hi).sub_(lo).div_(step)), v, beta=lo, alpha=step)
+            x = torch.baddbmm(v.sum(1, keepdim=True), p.clamp_(lo, hi).sub_(lo).div_(step).round_(), v, beta=lo, alpha=step)
         x = x.view(-1, self.num_heads, N, C // self.num_heads).transpose(1, 2).reshape(-1, N, C)
         return window_merge(x, self.wh, self.ww, H, W)
 
@@ -171,7 +164,7 @@ class forbid_host_sync:
 
 # %% ../nbs/57_fast_integer.ipynb #9114d7b5
 def compile_fast(model:nn.Module, example:Tensor, **kwargs) -> nn.Module:
-    "`torch.compile(model)` after one eager call on `example` (which builds the per-size tables)."
+    "`torch.compile(model)` after one eager call on `example` (which fills the per-size mask cache)."
     with torch.no_grad(): model(example)
     return torch.compile(model, **kwargs)
 
