@@ -14,11 +14,11 @@ from .core import HarmoqError, provenance, write_json
 from .quant import QuantConfig, default_filter, check_bits
 
 # %% auto #0
-__all__ = ['BENCH_MODELS', 'OP_CATEGORIES', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls',
+__all__ = ['BENCH_MODELS', 'TILE', 'OP_CATEGORIES', 'HARDWARE_PEAKS', 'PAPER_CLAIMS', 'bench_model', 'gemm_shapes', 'time_calls',
            'peak_memory', 'layer_variants', 'integer_model', 'model_variants', 'model_bytes_of', 'gpu_info',
            'run_bench', 'cpu_info', 'load_average', 'calibrated_models', 'Autocast', 'cpu_variants', 'peak_rss_of',
-           'memory_cpu', 'time_interleaved', 'run_cpu_bench', 'op_category', 'profile_categories', 'profile_cpu',
-           'run_gpu_session', 'harmoq_bench', 'peaks_for', 'load_bench']
+           'memory_cpu', 'time_interleaved', 'InputNoise', 'run_cpu_bench', 'op_category', 'profile_categories',
+           'profile_cpu', 'run_gpu_session', 'harmoq_bench', 'peaks_for', 'load_bench']
 
 # %% ../nbs/56_bench.ipynb #7a124d51
 BENCH_MODELS = ('dat-light', 'swinir-light')
@@ -105,13 +105,13 @@ def layer_variants(M:int, K:int, N:int, bits=(8, 4, 2), device='cuda', pool:int=
 # %% ../nbs/56_bench.ipynb #2433c057
 def integer_model(fp:nn.Module, bits:int) -> nn.Module:
     "`fp` quantized to W`bits`A`bits`, MinMax-calibrated on a few embedded patches, converted by `to_integer`."
-    from harmoq.baselines import calibrate
+    from harmoq.methods import quantize, method_config
     from harmoq.data import calibration_patches
     from harmoq.evaluate import calibration_source
     from harmoq.deploy import to_integer
     dev = next(fp.parameters()).device
     lr, _ = calibration_patches(calibration_source('default'), 4, 16 * fp.scale, fp.scale, seed=0)
-    q, _ = calibrate(fp, 'minmax', QuantConfig(bits, bits), lr.to(dev), 'quick')
+    q, _ = quantize(fp, lr.to(dev), method_config('minmax', bits, bits, 'quick'))
     return to_integer(q)
 
 def model_variants(fp:nn.Module, bits=(8, 4, 2), compile_bf16:bool=True) -> dict:
@@ -221,12 +221,15 @@ def load_average() -> list|None:
 # %% ../nbs/56_bench.ipynb #3c6ba506
 def calibrated_models(fp:nn.Module, bits:int) -> tuple[nn.Module, nn.Module]:
     "`(fake-quant, integer)` models of `fp` at W`bits`A`bits`: MinMax on four embedded photograph patches, seed 0, 'quick' preset."
-    from harmoq.baselines import calibrate
+    from harmoq.methods import quantize, method_config
     from harmoq.data import calibration_patches
     from harmoq.evaluate import calibration_source
     from harmoq.deploy import to_integer
     lr, _ = calibration_patches(calibration_source('default'), 4, 16 * fp.scale, fp.scale, seed=0)
-    q, _ = calibrate(fp, 'minmax', QuantConfig(bits, bits), lr, 'quick')
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # float sums depend on the thread count, and a W4A4 model on every last bit of its bounds
+    try: q, _ = quantize(fp, lr, method_config('minmax', bits, bits, 'quick'))
+    finally: torch.set_num_threads(threads)
     return q.eval(), to_integer(q)
 
 class Autocast(nn.Module):
@@ -244,9 +247,9 @@ def cpu_variants(name:str, bits=(8, 4, 2), compile_:bool=True, scale:int=4) -> t
     for b in bits:
         q, im = calibrated_models(fp, b)
         fakes[f'W{b}A{b}'] = q
-        out[f'W{b}A{b} integer (to_integer)'] = im
+        fakes[f'W{b}A{b} integer (to_integer)'] = im   # the reference integer model: its PSNR is measured, its (slow) speed is not
         out[f'W{b}A{b} integer fast'] = fast_integer(im)
-        if compile_ and b in (8, 4): out[f'W{b}A{b} integer fast compiled'] = out[f'W{b}A{b} integer fast']
+        if compile_: out[f'W{b}A{b} integer fast compiled'] = out[f'W{b}A{b} integer fast']
     return out, fakes
 
 # %% ../nbs/56_bench.ipynb #c6f31ec5
@@ -300,20 +303,31 @@ def memory_cpu(out:str|Path='results/bench/memory_cpu.json', name:str='dat-light
 
 # %% ../nbs/56_bench.ipynb #7069a058
 def time_interleaved(fns:dict, x:Tensor, rounds:int=7, calls:int=1) -> dict:
-    "Name -> dict(ms median, p10, p90, n) of `fns[name](x)`, timed in `rounds` interleaved rounds of `calls` calls each."
-    times = {k: [] for k in fns}
+    "Name -> dict(ms median, p10, p90, n, cpu_ms median) of `fns[name](x)`, timed in `rounds` interleaved rounds of `calls` calls each; `cpu_ms` is the process's CPU time per call, which waiting for a busy core does not inflate."
+    times, cpu = {k: [] for k in fns}, {k: [] for k in fns}
     names = list(fns)
     for r in range(rounds):
         for k in names[r % len(names):] + names[:r % len(names)]:
             for _ in range(calls):
-                t0 = time.perf_counter(); fns[k](x); times[k].append((time.perf_counter() - t0) * 1e3)
+                c0, t0 = time.process_time(), time.perf_counter(); fns[k](x)
+                times[k].append((time.perf_counter() - t0) * 1e3); cpu[k].append((time.process_time() - c0) * 1e3)
     out = {}
     for k, ts in times.items():
         q = sorted(ts); pick = lambda f: q[min(len(q) - 1, int(f * len(q)))]
-        out[k] = dict(ms=statistics.median(ts), p10=pick(0.1), p90=pick(0.9), n=len(ts), spread=(pick(0.9) - pick(0.1)) / statistics.median(ts))
+        out[k] = dict(ms=statistics.median(ts), p10=pick(0.1), p90=pick(0.9), n=len(ts), spread=(pick(0.9) - pick(0.1)) / statistics.median(ts),
+                      cpu_ms=statistics.median(cpu[k]))
     return out
 
 # %% ../nbs/56_bench.ipynb #8616007d
+class InputNoise(nn.Module):
+    "`net` on its input plus uniform noise of amplitude `eps` (seeded): how much a model's PSNR moves under changes far below one grey level."
+    def __init__(self, net:nn.Module, eps:float=1e-6, seed:int=0):
+        super().__init__(); self.net, self.scale, self.eps, self.gen = net, net.scale, eps, torch.Generator().manual_seed(seed)
+    def forward(self, x:Tensor) -> Tensor:
+        return self.net(x + self.eps * (2 * torch.rand(x.shape, generator=self.gen) - 1).to(x))
+
+TILE = 64   # LR tile of the compiled models' PSNR: the benchmark's 256x256 output at x4
+
 def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
                   compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
                   argv:list|None=None, only:str='') -> dict:
@@ -342,9 +356,15 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             ds = default_images(scale)
             for b in bl:
                 if any(p['model'] == n and p['bits'] == b for p in rec['psnr']): continue
-                row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'])
-                for kind in ('integer (to_integer)', 'integer fast'):
-                    row[f'{kind} psnr'] = evaluate(variants[f'W{b}A{b} {kind}'], ds, progress=False)['psnr']
+                row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'],
+                           **{'integer (to_integer) psnr': evaluate(fakes[f'W{b}A{b} integer (to_integer)'], ds, progress=False)['psnr'],
+                              'integer fast psnr': evaluate(variants[f'W{b}A{b} integer fast'], ds, progress=False)['psnr']})
+                # the fake-quant model's own PSNR under 1e-6 input noise (4 draws): the scale on which a difference means something
+                row['fake_quant_psnr_input_noise_1e-6'] = [evaluate(InputNoise(fakes[f'W{b}A{b}'], 1e-6, seed), ds, progress=False)['psnr'] for seed in range(4)] if not dry_run else []
+                if compile_ and not dry_run:   # compiled models are compared on 64x64 tiles: one input size, the one compiled for timing
+                    row['tiled'] = f'{TILE}x{TILE} LR tiles (tiled_forward, overlap 16)'
+                    row['tiled fake_quant_psnr'] = evaluate(fakes[f'W{b}A{b}'], ds, tile=TILE, progress=False)['psnr']
+                    row['tiled integer fast psnr'] = evaluate(variants[f'W{b}A{b} integer fast'], ds, tile=TILE, progress=False)['psnr']
                 rec['psnr'].append(row); save()
         for t in th:
             wanted = [v.strip() for v in only.split(',') if v.strip()]
@@ -356,8 +376,13 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             for v in todo:
                 m = variants[v]
                 if v.endswith('compiled'):
-                    with torch.no_grad(): m(x)   # fills the fast model's per-size tables before tracing
+                    with torch.no_grad(): m(x)   # fills the fast model's per-size mask cache before tracing
                     m = torch.compile(m)
+                    if psnr and t == th[0] and v.startswith('W') and x.shape[-1] == TILE:   # the compiled model's PSNR, on the size it was compiled for
+                        p = next((p for p in rec['psnr'] if p['model'] == n and p['bits'] == int(v[1])), None)
+                        if p is not None and 'tiled integer fast compiled psnr' not in p:
+                            with torch.no_grad(): p['tiled integer fast compiled psnr'] = evaluate(m, default_images(scale), tile=TILE, progress=False)['psnr']
+                            save()
                 def call(inp, m=m):
                     with torch.no_grad(): return m(inp)
                 t0 = time.perf_counter(); call(x); call(x)
@@ -368,7 +393,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             load1 = load_average()
             for v, r in res.items():
                 row = dict(model=n, threads=t, variant=v, load_before=load0, load_after=load1, **r)
-                if memory and not v.endswith('compiled') and 'to_integer' not in v: row.update(peak_rss_of(n, v, t, size // scale))
+                if memory and t == th[0] and not v.endswith('compiled'): row.update(peak_rss_of(n, v, t, size // scale))
                 rec['models'].append(row); save()
         del variants, fakes
     return rec
