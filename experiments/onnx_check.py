@@ -195,7 +195,7 @@ def main(argv=None):
                                 if hw in om.export_seconds: om.graph_path(*hw).with_suffix('.seconds').write_text(str(om.export_seconds[hw]))
                             secs = {f'{h}x{w}': float(om.graph_path(h, w).with_suffix('.seconds').read_text()) if om.graph_path(h, w).with_suffix('.seconds').is_file() else None
                                     for h, w in sizes}
-                            export_s = dict(total=sum(v for v in secs.values() if v), per_size=secs)
+                            export_s = dict(total=round(sum(v for v in secs.values() if v), 1), per_size=secs)
                             graph = om.graph_path(*sizes[0])
                             t0 = time.time()
                         g = onnx.load(str(graph))
