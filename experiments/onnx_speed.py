@@ -1,7 +1,7 @@
 """Speed of harmoq's ONNX graphs in ONNX Runtime on the CPU, in one run: the fp32 graph against QDQ graphs at W8A8 and W4A4
 (MinMax-calibrated DAT-light x4 and IMDN x4) in both QDQ forms, with and without Q/DQ on the attention products,
 beside torch fp32 eager and harmoq's own integer model (harmoq.fast.fast_integer of harmoq.deploy.to_integer, eager;
---compiled adds harmoq.fast.compile_fast), at 1 and 2 threads, in interleaved rounds (median and spread; the load
+--compiled adds harmoq.fast.compile_fast for the models it names), at 1 and 2 threads, in interleaved rounds (median and spread; the load
 average of every measurement and before/after the run is recorded: the CPU may be shared).
 
     HARMOQ_DATA=/path/to/data HARMOQ_WEIGHTS=/path/to/weights python experiments/onnx_speed.py [--rounds 5] [--size 64]
@@ -36,6 +36,7 @@ def session(graph: Path, threads: int, optimized: Path | None = None):
     o.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     o.add_session_config_entry('session.intra_op.allow_spinning', '0')   # idle sessions' threads must not spin on the shared cores
     o.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    o.log_severity_level = 3   # errors only
     if optimized is not None: o.optimized_model_filepath = str(optimized)
     return ort.InferenceSession(str(graph), o, providers=['CPUExecutionProvider'])
 
@@ -69,7 +70,7 @@ def main(argv=None):
     ap.add_argument('--min_seconds', type=float, default=0.5, help='each measurement repeats the call for at least this long')
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--compiled', action='store_true', help="also time harmoq.fast.compile_fast of the integer model")
+    ap.add_argument('--compiled', default='', help="models whose integer model is also timed compiled (harmoq.fast.compile_fast), e.g. 'imdn'")
     a = ap.parse_args(argv)
     require_onnx()
     from harmoq.fast import fast_integer, compile_fast
@@ -94,7 +95,7 @@ def main(argv=None):
             fast = fast_integer(to_integer(q))
             configs.append(dict(model=m, config=f'W{b}A{b} harmoq integer (fast_integer, eager)', bits=b, engine='torch',
                                 make=lambda t, f=fast: torch_runner(f, t)))
-            if a.compiled:
+            if m in a.compiled.split(','):
                 t0 = time.time()
                 comp = compile_fast(fast_integer(to_integer(q)), torch.from_numpy(x))
                 with torch.no_grad(): comp(torch.from_numpy(x))
