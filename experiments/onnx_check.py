@@ -3,6 +3,9 @@ forms, checked in onnxruntime against harmoq's fake-quant model on Set5 and the 
 
     HARMOQ_DATA=/path/to/data HARMOQ_WEIGHTS=/path/to/weights python experiments/onnx_check.py [--imdn PATH] [--out results/onnx/fidelity.json]
 
+Models in --per_size (default dat-light) run through one fixed-size graph per input size (TorchScript exporter,
+harmoq.onnx_export.PerSizeOnnx: about a minute per size, where the dynamic dynamo export of DAT-light took about 40);
+the others through one dynamic graph. --optimization is onnxruntime's graph optimization level of the sessions.
 Calibrated models and exported graphs are cached under --work (not committed); results/onnx/fidelity.json is
 rewritten after every row, and a rerun skips the rows it already holds."""
 from __future__ import annotations
@@ -17,7 +20,7 @@ from harmoq.evaluate import calibrated_model
 import harmoq.algorithm   # registers the 'harmoq' method with harmoq.baselines.calibrate
 from harmoq.models import load_model
 from harmoq.quant import save_quantized
-from harmoq.onnx_export import to_onnx, load_onnx, compare_outputs, export_module, qdq_summary, require_onnx
+from harmoq.onnx_export import to_onnx, load_onnx, compare_outputs, export_module, qdq_summary, require_onnx, PerSizeOnnx
 
 
 def cpu_flags() -> list:
@@ -110,7 +113,7 @@ def graph_from_template(template: Path, template_q, q, form: str, out: Path) -> 
                 check_input=[1, 3, 40, 40], check_max_abs_diff=diff, template_model_max_abs_diff=moved)
 
 
-def row_key(r: dict) -> tuple: return (r['model'], r['method'], r['w_bits'], r['a_bits'], r['form'], r['set'])
+def row_key(r: dict) -> tuple: return (r['model'], r['method'], r['w_bits'], r['a_bits'], r['form'], r['set'], r.get('graphs', 'dynamic'), r.get('ort_optimization', 'all'))
 
 
 def save_merged(rec: dict, out: Path) -> dict:
@@ -139,6 +142,9 @@ def main(argv=None):
     ap.add_argument('--forms', default='exact,standard')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--sets', default='Set5,default', help="'Set5' and/or 'default' (the embedded photographs)")
+    ap.add_argument('--per_size', default='dat-light', help='models checked through per-size graphs (PerSizeOnnx) instead of one dynamic graph')
+    ap.add_argument('--optimization', default='all', choices=['none', 'basic', 'all'], help="onnxruntime's graph optimization level")
     a = ap.parse_args(argv)
     require_onnx()
     import onnx
@@ -154,42 +160,58 @@ def main(argv=None):
     if out.is_file(): rec['rows'] = json.loads(out.read_text())['rows']   # resume: keep the rows already there
     done = {row_key(r) for r in rec['rows']}
     models = dict(imdn=(a.imdn, 4), **{'dat-light': ('dat-light', 4)})
-    sets = [('Set5', lambda: benchmark('Set5', 4)), ('default', lambda: default_images(4))]
+    sets = [(n, f) for n, f in (('Set5', lambda: benchmark('Set5', 4)), ('default', lambda: default_images(4))) if n in a.sets.split(',')]
     forms = a.forms.split(',')
     for form in forms:
         for mname in a.models.split(','):
             path, scale = models[mname]
             for method in a.methods.split(','):
                 for b in (int(x) for x in a.bits.split(',')):
-                    keys = [(mname, method, b, b, form, s) for s, _ in sets]
+                    kind = 'per-size' if mname in a.per_size.split(',') else 'dynamic'
+                    keys = [(mname, method, b, b, form, s, kind, a.optimization) for s, _ in sets]
                     if all(k in done for k in keys): continue
-                    row0 = dict(model=mname, method=method, w_bits=b, a_bits=b, form=form)
+                    row0 = dict(model=mname, method=method, w_bits=b, a_bits=b, form=form, graphs=kind, ort_optimization=a.optimization)
                     try:
                         q, info = calibrated(path, scale, method, (b, b), a.seed, work)
                     except HarmoqError as e:
                         print(f'{row0}: calibration failed: {e}', flush=True)
                         continue
-                    graph = work / f'{mname}_{method}_w{b}a{b}_{form}.onnx'
-                    export_s = export_graph(q, graph, form)
-                    g = onnx.load(str(graph))
-                    onnx.checker.check_model(g)
-                    ops = Counter(n.op_type for n in g.graph.node)
-                    om = load_onnx(graph, threads=a.threads)
+                    if kind == 'dynamic':
+                        graph = work / f'{mname}_{method}_w{b}a{b}_{form}.onnx'
+                        export_s = export_graph(q, graph, form)
+                        om = load_onnx(graph, threads=a.threads, optimization=a.optimization)
+                    else:
+                        om = PerSizeOnnx(q, work / 'per_size', f'{mname}_{method}_w{b}a{b}', form, threads=a.threads, optimization=a.optimization)
                     summary = qdq_summary(export_module(q, form))
                     for sname, make in sets:
                         done |= {row_key(r) for r in (json.loads(out.read_text())['rows'] if out.is_file() else [])}
-                        if (mname, method, b, b, form, sname) in done: continue
+                        if (mname, method, b, b, form, sname, kind, a.optimization) in done: continue
                         t0 = time.time()
-                        r = compare_outputs(q, om, make())
+                        data = make()
+                        if kind == 'per-size':   # export (or find) every size's graph first: export time apart from the comparison
+                            sizes = sorted({tuple(p.lr.shape[-2:]) for p in data})
+                            for hw in sizes:
+                                om.graph(*hw)
+                                if hw in om.export_seconds: om.graph_path(*hw).with_suffix('.seconds').write_text(str(om.export_seconds[hw]))
+                            secs = {f'{h}x{w}': float(om.graph_path(h, w).with_suffix('.seconds').read_text()) if om.graph_path(h, w).with_suffix('.seconds').is_file() else None
+                                    for h, w in sizes}
+                            export_s = dict(total=round(sum(v for v in secs.values() if v), 1), per_size=secs)
+                            graph = om.graph_path(*sizes[0])
+                            t0 = time.time()
+                        g = onnx.load(str(graph))
+                        onnx.checker.check_model(g)
+                        ops = Counter(n.op_type for n in g.graph.node)
+                        r = compare_outputs(q, om, data)
                         row = dict(row0, calibration=info, export_seconds=export_s, checker='ok',
                                    graph=dict(nodes=sum(ops.values()), QuantizeLinear=ops['QuantizeLinear'], DequantizeLinear=ops['DequantizeLinear'],
                                               Clip=ops['Clip'], bytes=graph.stat().st_size),
                                    qdq=summary, compare_seconds=round(time.time() - t0, 1), **r)
+                        if kind == 'per-size': row['graph']['one_of'] = f'{len(sizes)} graphs, one per input size; the counts are those of {graph.name}'
                         templ = graph.with_suffix('.template.json')   # a graph made by graph_from_template (see there)
                         if templ.is_file(): row['graph_from_template'] = json.loads(templ.read_text())
                         rec['rows'].append(row)
                         rec = save_merged(rec, out)
-                        print(f"{mname} {method} W{b}A{b} {form} {sname}: fake-quant {r['psnr_fake_quant']:.3f} dB, onnx {r['psnr_onnx']:.3f} dB, "
+                        print(f"{mname} {method} W{b}A{b} {form} {kind} {a.optimization} {sname}: fake-quant {r['psnr_fake_quant']:.3f} dB, onnx {r['psnr_onnx']:.3f} dB, "
                               f"delta {r['delta_db']:+.4f}, max|diff| {r['max_abs_diff']:.2e} (export {export_s} s)", flush=True)
     save_merged(rec, out)
 

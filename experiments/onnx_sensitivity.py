@@ -29,25 +29,39 @@ def main(argv=None):
     ap.add_argument('--eps', type=float, default=1e-6)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--repeats', type=int, default=1, help='noise draws per image (more than 1: a row of its own with every draw)')
+    ap.add_argument('--images', default='', help='Set5 images to use (comma-separated names; default all)')
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     out = Path(a.out)
     rec = dict(provenance=dict(provenance('cpu', sys.argv, a.seed), cpu_flags=cpu_flags()), eps=a.eps, rows=[])
-    if out.is_file(): rec['rows'] = json.loads(out.read_text())['rows']
+    if out.is_file():   # keep the rows already there, and the provenance of the runs that wrote them
+        disk = json.loads(out.read_text())
+        rec['rows'] = disk['rows']
+        rec['provenance_parts'] = [p for p in disk.get('provenance_parts', [disk['provenance']]) if p != rec['provenance']] + [rec['provenance']]
     models = {'dat-light': ('dat-light', 4), 'imdn': (a.imdn, 4)}
     gen = torch.Generator().manual_seed(a.seed)
     for m in a.models.split(','):
         for method in a.methods.split(','):
             for b in (int(x) for x in a.bits.split(',')):
-                if any((r['model'], r['method'], r['w_bits']) == (m, method, b) for r in rec['rows']): continue
+                if any((r['model'], r['method'], r['w_bits'], r.get('repeats', 1)) == (m, method, b, a.repeats) for r in rec['rows']): continue
                 q, _ = calibrated(*models[m], method, (b, b), a.seed, Path(a.work))
                 t0, rows = time.time(), []
                 for pair in benchmark('Set5', 4):
+                    if a.images and pair.name not in a.images.split(','): continue
                     x = pair.lr.float().div(255)[None]
-                    noise = (torch.rand(x.shape, generator=gen) * 2 - 1) * a.eps
-                    with torch.no_grad(): y0, y1 = q(x)[0], q(x + noise)[0]
-                    rows.append(dict(name=pair.name, psnr=psnr(to_uint8(y0), pair.hr, 4), psnr_perturbed=psnr(to_uint8(y1), pair.hr, 4),
-                                     max_abs_diff=(y0 - y1).abs().max().item()))
+                    with torch.no_grad(): y0 = q(x)[0]
+                    p0, draws = psnr(to_uint8(y0), pair.hr, 4), []
+                    for _ in range(a.repeats):
+                        noise = (torch.rand(x.shape, generator=gen) * 2 - 1) * a.eps
+                        with torch.no_grad(): y1 = q(x + noise)[0]
+                        draws.append(dict(psnr_perturbed=psnr(to_uint8(y1), pair.hr, 4), max_abs_diff=(y0 - y1).abs().max().item()))
+                    rows.append(dict(name=pair.name, psnr=p0, **draws[0]) if a.repeats == 1 else dict(name=pair.name, psnr=p0, draws=draws))
+                    if a.repeats > 1: print(f"{pair.name}: {[round(d['psnr_perturbed'] - p0, 3) for d in draws]}", flush=True)
+                if a.repeats > 1:
+                    rec['rows'].append(dict(model=m, method=method, w_bits=b, a_bits=b, set='Set5', repeats=a.repeats, seconds=round(time.time() - t0, 1), images=rows))
+                    write_json(rec, out)
+                    continue
                 mean = lambda k: sum(r[k] for r in rows) / len(rows)
                 rec['rows'].append(dict(model=m, method=method, w_bits=b, a_bits=b, set='Set5', psnr=mean('psnr'), psnr_perturbed=mean('psnr_perturbed'),
                                         delta_db=mean('psnr_perturbed') - mean('psnr'), max_abs_diff=max(r['max_abs_diff'] for r in rows),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/58_onnx.ipynb #7e4c086f
 from __future__ import annotations
-import copy, json, math, contextlib, io, logging, warnings
+import copy, json, math, contextlib, io, logging, time, warnings
 from pathlib import Path
 import torch
 from torch import nn, Tensor
@@ -14,7 +14,8 @@ from .quant import UniformQuantizer, QuantLinear, QuantConv2d, QuantMatMul, quan
 
 # %% auto #0
 __all__ = ['ONNX_EXTRA', 'FORMS', 'require_onnx', 'QDQ', 'DQWeight', 'ExportLinear', 'ExportConv2d', 'ExportMatMul',
-           'check_exportable', 'export_module', 'qdq_summary', 'to_onnx', 'OnnxModel', 'load_onnx', 'compare_outputs']
+           'check_exportable', 'export_module', 'qdq_summary', 'to_onnx', 'OnnxModel', 'load_onnx', 'model_fingerprint',
+           'PerSizeOnnx', 'compare_outputs']
 
 # %% ../nbs/58_onnx.ipynb #6232deab
 ONNX_EXTRA = "pip install 'harmoq[onnx]'"
@@ -278,9 +279,48 @@ class OnnxModel(nn.Module):
         return torch.from_numpy(y)
 
 # %% ../nbs/58_onnx.ipynb #c1cc3cd2
-def load_onnx(path:str|Path, threads:int|None=None, scale:int|None=None) -> OnnxModel:
+def load_onnx(path:str|Path, threads:int|None=None, scale:int|None=None, optimization:str='all') -> OnnxModel:
     "An ONNX SR graph (from `to_onnx`, or any with one image in and one out) as a model `harmoq.evaluate.evaluate` can score (onnxruntime, CPU)."
-    return OnnxModel(path, threads, scale=scale)
+    return OnnxModel(path, threads, optimization, scale)
+
+# %% ../nbs/58_onnx.ipynb #274c4923
+def model_fingerprint(model:nn.Module) -> str:
+    "A short hash of `model`'s parameters and buffers (names, shapes and values): the same for an identical copy, another for any change."
+    import hashlib
+    h = hashlib.sha1()
+    for k, v in sorted(model.state_dict().items()):
+        t = v.detach().cpu().contiguous()
+        h.update(f'{k}{tuple(t.shape)}{t.dtype}'.encode()); h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b'')
+    return h.hexdigest()[:12]
+
+class PerSizeOnnx(nn.Module):
+    "Calibrated `qmodel` run in onnxruntime through one fixed-size graph per input size (`to_onnx(dynamic=False)`), exported on first use into `folder`."
+    def __init__(self, qmodel:nn.Module, folder:str|Path, name:str='model', form:str='exact', attention:bool=True, opset:int=20,
+                 threads:int|None=None, optimization:str='all'):
+        super().__init__()
+        if form not in FORMS: raise HarmoqError(f"unknown QDQ form {form!r}: choose 'exact' or 'standard'")
+        check_exportable(qmodel)
+        self._q = [qmodel]   # in a list: not a submodule, so `parameters()` stays the CPU marker below
+        self.folder, self.form, self.attention, self.opset, self.threads, self.optimization = Path(folder), form, attention, opset, threads, optimization
+        self.stem = f"{name}_{model_fingerprint(qmodel)}_{form}{'' if attention else '_noattn'}_op{opset}"
+        self.scale, self.arch = getattr(qmodel, 'scale', 1), getattr(qmodel, 'arch', None)
+        self.graphs, self.export_seconds = {}, {}
+        self.register_buffer('_cpu', torch.zeros(1))
+    def parameters(self, recurse:bool=True): yield self._cpu
+    def graph_path(self, h:int, w:int) -> Path: return self.folder / f'{self.stem}_{h}x{w}.onnx'
+    def graph(self, h:int, w:int) -> OnnxModel:
+        "The onnxruntime model of the graph for `h x w` inputs, exported first if it is not in the folder."
+        if (h, w) not in self.graphs:
+            p = self.graph_path(h, w)
+            if not p.is_file():
+                t0 = time.time()
+                tmp = p.with_suffix('.partial.onnx')   # a killed export leaves no graph behind that looks finished
+                to_onnx(self._q[0], tmp, (h, w), self.opset, self.form, self.attention, dynamic=False)
+                tmp.rename(p)
+                self.export_seconds[(h, w)] = round(time.time() - t0, 1)
+            self.graphs[(h, w)] = OnnxModel(p, self.threads, self.optimization, self.scale)
+        return self.graphs[(h, w)]
+    def forward(self, x:Tensor) -> Tensor: return self.graph(*x.shape[-2:])(x)
 
 # %% ../nbs/58_onnx.ipynb #c09b6d86
 @torch.no_grad()

@@ -75,3 +75,20 @@ def test_static_export_fixed_size(tmp_path):
     x = torch.rand(1, 3, 16, 16)
     with torch.no_grad(): assert (om(x) - q(x)).abs().max() < 1e-3
     with pytest.raises(HarmoqError, match='onnxruntime failed'): om(torch.rand(1, 3, 17, 16))
+
+
+def test_per_size_graphs(tmp_path):
+    "PerSizeOnnx: one fixed-size graph per input size, exported once, found again by a copy of the model."
+    import copy
+    from harmoq.onnx_export import PerSizeOnnx, load_onnx
+    q = _calibrated(small_model('imdn'), (4, 4))
+    ps = PerSizeOnnx(q, tmp_path, 'imdn', threads=1, optimization='basic')
+    for hw in ((16, 16), (13, 19), (16, 16)):
+        x = torch.rand(1, 3, *hw)
+        with torch.no_grad(): assert (ps(x) - q(x)).abs().max() < 1e-3
+    assert sorted(ps.export_seconds) == [(13, 19), (16, 16)]
+    again = PerSizeOnnx(copy.deepcopy(q), tmp_path, 'imdn', threads=1)
+    again(torch.rand(1, 3, 16, 16))
+    assert again.export_seconds == {}
+    with pytest.raises(HarmoqError, match='optimization'): load_onnx(ps.graph_path(16, 16), optimization='fast')
+    with pytest.raises(HarmoqError, match='form'): PerSizeOnnx(q, tmp_path, form='int4')
