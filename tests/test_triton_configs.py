@@ -51,3 +51,20 @@ def test_bad_out_dtype_is_one_line():
     ca = torch.zeros(2, 4, dtype=torch.int8, device=dev)
     with pytest.raises(HarmoqError, match='float32 or bfloat16'):
         int_linear_triton(ca, torch.zeros(1, dtype=torch.int32, device=dev), 4, 2, *[torch.zeros(2, device=dev)] * 3, out_dtype=torch.float16)
+
+def test_autotuned_launch_wiring(monkeypatch):
+    # autotune times configurations on a GPU; here its timer is replaced (the last configuration "wins") to check
+    # the launch itself: the grid follows the chosen tiles, the flags pass through, the result stays exact
+    from harmoq.kernels import int_linear as il
+    timings = {id(c): float(-i) for i, c in enumerate(il.int_linear_autotuned.configs)}
+    monkeypatch.setattr(il.int_linear_autotuned, '_bench', lambda *a, config, **k: timings[id(config)])
+    monkeypatch.setattr(il.int_linear_autotuned, 'cache', {})
+    M, K, N = 33, 60, 45
+    ca, cw, e = layer(M, K, N, 4, seed=5)
+    on = lambda *ts: [t.to(dev) for t in ts]
+    y = il.new_output((M, N), torch.float32, dev)
+    args = (*on(ca, pack_codes(cw, 4)), *on(*e), e[0].to(dev), y, M, N, K)
+    il.int_linear_autotuned[lambda c: (-(-M // c['BM']), -(-N // c['BN']))](*args, W_BITS=4, OUT_BITS=0, OUT_BF16=False, enable_fp_fusion=False)
+    assert torch.equal(y.cpu(), int_linear_reference(ca, cw, *e))
+    (best,) = il.int_linear_autotuned.cache.values()
+    assert best is il.int_linear_autotuned.configs[-1]

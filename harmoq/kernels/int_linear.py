@@ -87,7 +87,7 @@ int_linear_autotuned = (triton.autotune([_triton_config(c) for c in INT_LINEAR_C
 def int_linear_triton(a_codes:Tensor, w_packed:Tensor, w_bits:int, N:int, e0:Tensor, e1:Tensor, e2:Tensor,
                       out_qparams:Tensor|None=None, out_bits:int=0, block:tuple|None=None, config:dict|None=None,
                       out_dtype:torch.dtype=torch.float32) -> Tensor:
-    "Integer linear layer on int8 codes `a_codes` (M, K) and packed weight codes (N, K): `out_dtype` (float32 or bfloat16) (M, N), or int8 codes on `out_qparams` (`quant_params`) when `out_bits`."
+    "Integer linear layer on int8 codes `a_codes` (M, K) and packed weight codes (N, K): `out_dtype` (float32 or bfloat16) (M, N), or int8 codes on `out_qparams` (`quant_params`) when `out_bits`; autotuned over `INT_LINEAR_CONFIGS` on a GPU unless `config` is given."
     if a_codes.dtype != torch.int8 or a_codes.dim() != 2: raise HarmoqError('int_linear_triton expects 2-D int8 activation codes (M, K)')
     if out_dtype not in (torch.float32, torch.bfloat16): raise HarmoqError(f'int_linear_triton writes float32 or bfloat16, not {out_dtype}')
     require_triton('int_linear_triton', a_codes, w_packed, instead='int_linear_reference runs anywhere')
