@@ -161,6 +161,8 @@ def _kernels_compile() -> bool:
 
 def ptx_check(archs=ARCHS, cases:list[KernelCase]|None=None) -> list[dict]:
     "Compile every kernel case (default: `kernel_cases()`) for every compute capability in `archs` without a GPU: one row per (case, arch)."
+    if not archs or any(a not in _SMEM_PER_SM for a in archs):
+        raise HarmoqError(f'the offline check knows compute capabilities {sorted(_SMEM_PER_SM)} (sm_80, sm_90a), not {list(archs)}')
     if any(ptxas_path(a) is None for a in archs):
         raise HarmoqError('the offline kernel check needs triton with its NVIDIA tools (ptxas, cuobjdump): pip install triton')
     cases = kernel_cases() if cases is None else cases
