@@ -12,8 +12,8 @@ from .core import triton, tl, round_half_even, use_triton, require_triton, new_o
 from .packing import pack_codes, unpack_codes, unpack_tile
 
 # %% auto #0
-__all__ = ['linear_epilogue_terms', 'int_linear_reference', 'int_linear_kernel', 'int_linear_triton', 'quantize_kernel',
-           'quantize_triton', 'IntLinear']
+__all__ = ['INT_LINEAR_CONFIGS', 'int_linear_autotuned', 'linear_epilogue_terms', 'int_linear_reference', 'int_linear_kernel',
+           'int_linear_triton', 'quantize_kernel', 'quantize_triton', 'IntLinear']
 
 # %% ../../nbs/53_int_linear.ipynb #42a3547a
 def linear_epilogue_terms(a_lo:Tensor, a_hi:Tensor, a_bits:int, w_lo:Tensor, w_hi:Tensor, w_bits:int,
@@ -39,7 +39,8 @@ def int_linear_reference(a_codes:Tensor, w_codes:Tensor, e0:Tensor, e1:Tensor, e
 # %% ../../nbs/53_int_linear.ipynb #b838104c
 @triton.jit
 def int_linear_kernel(a_ptr, w_ptr, e0_ptr, e1_ptr, e2_ptr, out_qp_ptr, y_ptr, M, N, K,
-                      W_BITS: tl.constexpr, OUT_BITS: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+                      W_BITS: tl.constexpr, OUT_BITS: tl.constexpr, OUT_BF16: tl.constexpr,
+                      BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
     rm = tl.program_id(0) * BM + tl.arange(0, BM)
     rn = tl.program_id(1) * BN + tl.arange(0, BN)
     acc = tl.zeros((BM, BN), dtype=tl.int32)
@@ -60,24 +61,51 @@ def int_linear_kernel(a_ptr, w_ptr, e0_ptr, e1_ptr, e2_ptr, out_qp_ptr, y_ptr, M
         lo, hi, step = tl.load(out_qp_ptr), tl.load(out_qp_ptr + 1), tl.load(out_qp_ptr + 2)
         q = round_half_even(tl.math.div_rn(tl.minimum(tl.maximum(y, lo), hi) - lo, step))
         tl.store(y_ptr + rm[:, None] * N + rn[None, :], (q - (1 << (OUT_BITS - 1))).to(tl.int8), mask=omask)
+    elif OUT_BF16:   # bfloat16 bits, rounded to nearest even with integer ops (the interpreter's own bf16 cast does not round so)
+        bits = y.to(tl.uint32, bitcast=True)
+        b16 = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).to(tl.int16)
+        tl.store(y_ptr + rm[:, None] * N + rn[None, :], tl.where(y != y, 0x7FC0, b16).to(tl.int16), mask=omask)
     else:
         tl.store(y_ptr + rm[:, None] * N + rn[None, :], y, mask=omask)
 
 # %% ../../nbs/53_int_linear.ipynb #a5db3f01
+INT_LINEAR_CONFIGS = [   # tiles (BM, BN, BK), warps and pipeline stages that autotune chooses from on a GPU
+    dict(BM=64, BN=64, BK=32, num_warps=4, num_stages=3),     # the default (interpreter, explicit launches)
+    dict(BM=128, BN=64, BK=64, num_warps=8, num_stages=3),    # BK=64 covers DAT-light's K=60 in one step
+    dict(BM=128, BN=128, BK=32, num_warps=8, num_stages=3),
+    dict(BM=64, BN=128, BK=64, num_warps=8, num_stages=3),    # with 4 warps this tile needs 255 registers on sm_90a
+    dict(BM=32, BN=64, BK=64, num_warps=4, num_stages=2),     # small M (few tokens): more programs
+]
+
+def _triton_config(c:dict):
+    "A `triton.Config` from one entry of `INT_LINEAR_CONFIGS`."
+    return triton.Config({k: c[k] for k in ('BM', 'BN', 'BK')}, num_warps=c['num_warps'], num_stages=c['num_stages'])
+
+int_linear_autotuned = (triton.autotune([_triton_config(c) for c in INT_LINEAR_CONFIGS], key=['M', 'N', 'K', 'W_BITS', 'OUT_BITS', 'OUT_BF16'])(int_linear_kernel)
+                        if HAVE_TRITON else None)
+
 def int_linear_triton(a_codes:Tensor, w_packed:Tensor, w_bits:int, N:int, e0:Tensor, e1:Tensor, e2:Tensor,
-                      out_qparams:Tensor|None=None, out_bits:int=0, block:tuple=(64, 64, 32)) -> Tensor:
-    "Integer linear layer on int8 codes `a_codes` (M, K) and packed weight codes (N, K): float32 (M, N), or int8 codes on `out_qparams` (`quant_params`) when `out_bits`."
+                      out_qparams:Tensor|None=None, out_bits:int=0, block:tuple|None=None, config:dict|None=None,
+                      out_dtype:torch.dtype=torch.float32) -> Tensor:
+    "Integer linear layer on int8 codes `a_codes` (M, K) and packed weight codes (N, K): `out_dtype` (float32 or bfloat16) (M, N), or int8 codes on `out_qparams` (`quant_params`) when `out_bits`; autotuned over `INT_LINEAR_CONFIGS` on a GPU unless `config` is given."
     if a_codes.dtype != torch.int8 or a_codes.dim() != 2: raise HarmoqError('int_linear_triton expects 2-D int8 activation codes (M, K)')
+    if out_dtype not in (torch.float32, torch.bfloat16): raise HarmoqError(f'int_linear_triton writes float32 or bfloat16, not {out_dtype}')
     require_triton('int_linear_triton', a_codes, w_packed, instead='int_linear_reference runs anywhere')
     M, K = a_codes.shape
     if out_bits: check_bits(out_bits, 'output bit-width', allow_fp=False)
-    y = new_output((M, N), torch.int8 if out_bits else torch.float32, a_codes.device)
     if out_bits and out_qparams is None: raise HarmoqError('requantizing (out_bits > 0) needs out_qparams = quant_params(lo, hi, out_bits, device)')
+    bf16 = not out_bits and out_dtype == torch.bfloat16
+    y = new_output((M, N), torch.int8 if out_bits else out_dtype, a_codes.device)
+    y_arg = y.view(torch.int16) if bf16 else y   # the kernel writes the bfloat16 bits
     if out_qparams is None: out_qparams = e0   # not read when out_bits == 0
-    BM, BN, BK = block
-    grid = (triton.cdiv(M, BM), triton.cdiv(N, BN))
-    int_linear_kernel[grid](a_codes.contiguous(), w_packed, e0, e1, e2, out_qparams, y, M, N, K,
-                            W_BITS=w_bits, OUT_BITS=out_bits, BM=BM, BN=BN, BK=BK, enable_fp_fusion=False)
+    args = (a_codes.contiguous(), w_packed, e0, e1, e2, out_qparams, y_arg, M, N, K)
+    flags = dict(W_BITS=w_bits, OUT_BITS=out_bits, OUT_BF16=bf16, enable_fp_fusion=False)
+    if block is not None: config = dict(INT_LINEAR_CONFIGS[0], BM=block[0], BN=block[1], BK=block[2])
+    if config is None and a_codes.is_cuda:   # autotune picks the configuration, once per shape
+        int_linear_autotuned[lambda c: (triton.cdiv(M, c['BM']), triton.cdiv(N, c['BN']))](*args, **flags)
+        return y
+    c = config or INT_LINEAR_CONFIGS[0]
+    int_linear_kernel[(triton.cdiv(M, c['BM']), triton.cdiv(N, c['BN']))](*args, **flags, **c)
     return y
 
 # %% ../../nbs/53_int_linear.ipynb #61104cb6
