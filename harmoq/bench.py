@@ -330,8 +330,8 @@ TILE = 64   # LR tile of the compiled models' PSNR: the benchmark's 256x256 outp
 
 def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
                   compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
-                  argv:list|None=None, only:str='') -> dict:
-    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run."
+                  argv:list|None=None, only:str='', reference:bool=False, noise_draws:int=2) -> dict:
+    "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run; `reference`: also the PSNR of the slow `to_integer` model; `noise_draws`: draws of 1e-6 input noise for the fake-quant model's PSNR spread."
     from harmoq.data import default_images
     from harmoq.evaluate import evaluate
     names = [m.strip() for m in models.split(',') if m.strip()]
@@ -357,10 +357,10 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             for b in bl:
                 if any(p['model'] == n and p['bits'] == b for p in rec['psnr']): continue
                 row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'],
-                           **{'integer (to_integer) psnr': evaluate(fakes[f'W{b}A{b} integer (to_integer)'], ds, progress=False)['psnr'],
-                              'integer fast psnr': evaluate(variants[f'W{b}A{b} integer fast'], ds, progress=False)['psnr']})
-                # the fake-quant model's own PSNR under 1e-6 input noise (4 draws): the scale on which a difference means something
-                row['fake_quant_psnr_input_noise_1e-6'] = [evaluate(InputNoise(fakes[f'W{b}A{b}'], 1e-6, seed), ds, progress=False)['psnr'] for seed in range(4)] if not dry_run else []
+                           **{'integer fast psnr': evaluate(variants[f'W{b}A{b} integer fast'], ds, progress=False)['psnr']})
+                if reference: row['integer (to_integer) psnr'] = evaluate(fakes[f'W{b}A{b} integer (to_integer)'], ds, progress=False)['psnr']   # slow
+                # the fake-quant model's own PSNR under 1e-6 input noise (`noise_draws` draws): the scale on which a difference means something
+                row['fake_quant_psnr_input_noise_1e-6'] = [evaluate(InputNoise(fakes[f'W{b}A{b}'], 1e-6, seed), ds, progress=False)['psnr'] for seed in range(noise_draws)] if not dry_run else []
                 if compile_ and not dry_run:   # compiled models are compared on 64x64 tiles: one input size, the one compiled for timing
                     row['tiled'] = f'{TILE}x{TILE} LR tiles (tiled_forward, overlap 16)'
                     row['tiled fake_quant_psnr'] = evaluate(fakes[f'W{b}A{b}'], ds, tile=TILE, progress=False)['psnr']
