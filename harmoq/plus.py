@@ -129,8 +129,8 @@ class HarmoQPlusConfig:
     adaround: bool = True               # learned weight rounding (AdaRound); False: the weight bounds are learned instead (STE)
     block_reconstruction: bool = True   # reconstruct each transformer block / residual module (BRECQ); False: each quantized layer
     qdrop: float = 0.5                  # probability of keeping an activation in float during reconstruction (QDrop); 0: off
-    steps: int = 200                    # reconstruction steps per unit (block or layer)
-    batch: int = 8                      # patches per reconstruction step
+    steps: int = 60                     # reconstruction steps per unit (block or layer); the cpu budget, see the results
+    batch: int = 4                      # patches per reconstruction step
     round_lr: float = 1e-2              # Adam on the rounding variables V
     bound_lr: float = 1e-3              # Adam on the bounds, relative to each quantizer's initial range
     round_weight: float = 0.01          # lambda of the rounding regulariser
