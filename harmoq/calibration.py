@@ -83,8 +83,8 @@ def feature_rows(module:nn.Module, t:Tensor) -> Tensor:
 class Capture:
     "Forward hooks recording (a bounded random subset of) the inputs or outputs of the named modules, and optionally their per-feature extremes."
     def __init__(self, model:nn.Module, names:list, what:str='input', max_rows:int|None=4096, seed:int=0,
-                 as_rows:Callable=feature_rows, extremes:bool=False):
-        self.data, self.extremes = {n: [] for n in names}, {}
+                 as_rows:Callable=feature_rows, extremes:bool=False, detach:bool=True):
+        self.data, self.extremes, self.detach = {n: [] for n in names}, {}, detach
         self.what, self.max_rows, self.gen, self.as_rows, self.keep_extremes = what, max_rows, torch.Generator().manual_seed(seed), as_rows, extremes
         mods = dict(model.named_modules())
         missing = [n for n in names if n not in mods]
@@ -93,9 +93,10 @@ class Capture:
 
     def _hook(self, name):
         def hook(mod, args, out):
-            t = (args[0] if self.what == 'input' else out).detach()
+            t = args[0] if self.what == 'input' else out
+            if self.detach: t = t.detach()                # detach=False: the records keep their graph (a loss on them has a gradient)
             if self.keep_extremes:
-                r = self.as_rows(mod, t).float()
+                r = self.as_rows(mod, t.detach()).float()
                 lo, hi = r.amin(0), r.amax(0)
                 if name in self.extremes: lo, hi = torch.minimum(self.extremes[name][0], lo), torch.maximum(self.extremes[name][1], hi)
                 self.extremes[name] = (lo, hi)
@@ -186,8 +187,9 @@ def return_freed_memory():
 
 def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:list, steps:int, batch_size:int=4,
                    lr:float=1e-2, lr_min:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
-                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, checkpoint:bool=True, **old) -> list:
-    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step. `checkpoint`: recompute each block's activations in backward (less memory, same result)."
+                   betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, checkpoint:bool=True,
+                   feature_grad:bool=False, **old) -> list:
+    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step. `checkpoint`: recompute each block's activations in backward (less memory, same result). `feature_grad`: let the feature term have a gradient (off by default: the known bug, kept so that every committed number reproduces)."
     lr, lr_min = _renamed_rates(old, lr, lr_min)
     if steps <= 0 or not params: return []
     if feature_loss not in FEATURE_LOSSES: raise HarmoqError(f'unknown feature loss {feature_loss!r}: {", ".join(FEATURE_LOSSES)}')
@@ -205,7 +207,7 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
     qs = [q for _, q in quantizers(qmodel)]
     hist = []
     try:
-        with Capture(qmodel, names, 'output', max_rows=None) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap, \
+        with Capture(qmodel, names, 'output', max_rows=None, detach=not feature_grad) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap, \
              checkpointed(qmodel, block_names(qmodel) if checkpoint and hasattr(qmodel, 'arch') else []):
             bar = progress_bar(range(steps), progress, desc=f'distilling bounds ({feature_loss})')
             for step in bar:

@@ -14,6 +14,7 @@ from .data import check_calibration_data
 from .quant import QuantConfig, quantize_model, quantize_model_
 from .baselines import Preset, get_preset, minmax, percentile, dobi, twodquant, dbdc_pac
 from .algorithm import HarmoQConfig, harmoq_calibrate_
+from .plus import HarmoQPlusConfig, harmoq_plus_calibrate_
 
 # %% auto #0
 __all__ = ['METHODS', 'BaselineConfig', 'MinMaxConfig', 'PercentileConfig', 'DOBIConfig', 'TwoDQuantConfig', 'DBDCPacConfig',
@@ -94,6 +95,11 @@ def _harmoq(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQCon
     p = config.calib_preset
     return dict(harmoq_calibrate_(qmodel, fp_model, calib, config, progress), preset=p.name if isinstance(p, Preset) else p)
 
+def _harmoq_plus(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQPlusConfig, progress:bool=False) -> dict:
+    "HarmoQ+ (`harmoq.plus.harmoq_plus_calibrate_`), its log with the budget's name."
+    p = config.calib_preset
+    return dict(harmoq_plus_calibrate_(qmodel, fp_model, calib, config, progress), preset=p.name if isinstance(p, Preset) else p)
+
 METHODS = {m.name: m for m in (
     Method('minmax', MinMaxConfig, _baseline(minmax), 'MinMax: bounds at the observed extremes'),
     Method('percentile', PercentileConfig, _baseline(percentile), 'Percentile: activation bounds at quantiles'),
@@ -101,6 +107,7 @@ METHODS = {m.name: m for m in (
     Method('2dquant', TwoDQuantConfig, _baseline(twodquant), '2DQuant: DOBI, then distillation of the bounds'),
     Method('dbdc_pac', DBDCPacConfig, _baseline(dbdc_pac), 'DBDC+Pac: dual clipping, then staged distillation'),
     Method('harmoq', HarmoQConfig, _harmoq, 'HarmoQ: SRC, HSO and ABR (Algorithm 1) with the output term'),
+    Method('harmoq+', HarmoQPlusConfig, _harmoq_plus, 'HarmoQ+: SRC, HSO and ABR, then block reconstruction with learned rounding and QDrop'),
 )}
 
 def available_methods() -> tuple:
@@ -117,10 +124,10 @@ def method_of(config) -> Method:
 def method_config(name:str, w_bits:int=4, a_bits:int=4, preset:str|Preset='cpu', seed:int=0):
     "The config of method `name` at W`w_bits`A`a_bits` with the budget `preset` ('cpu', 'quick', 'paper' or a `Preset`) and `seed`."
     if name not in METHODS: raise HarmoqError(f'unknown method {name!r}: choose from {", ".join(available_methods())}')
-    if name == 'harmoq':
+    if name in ('harmoq', 'harmoq+'):
         p = get_preset(preset)
-        cfg = HarmoQConfig.preset(p.name if p.name in ('paper', 'quick') else 'cpu', calib_preset=preset if isinstance(preset, Preset) else p.name,
-                                  seed=seed, w_bits=w_bits, a_bits=a_bits)
+        cfg = METHODS[name].config.preset(p.name if p.name in ('paper', 'quick') else 'cpu', calib_preset=preset if isinstance(preset, Preset) else p.name,
+                                          seed=seed, w_bits=w_bits, a_bits=a_bits)
     else: cfg = METHODS[name].config(w_bits=w_bits, a_bits=a_bits, calib_preset=preset, seed=seed)
     return cfg.check()
 

@@ -1,0 +1,73 @@
+"""HarmoQ+ settings and ablation on held-out calibration patches (never on a test set): DAT-light, run from the repository root with HARMOQ_DATA set.
+
+Same protocol as experiments/harmoq_variants.py (so HarmoQ's and 2DQuant's held-out rows of results/harmoq/variants_dat-light_x4_w3a3.json
+compare directly): SunHays80 (a stand-in for DIV2K) split by image, every fifth image held out; 32 LR 24x24 calibration patches from the
+other 64 images (the cpu preset's), 16 LR 48x48 / HR 192x192 held-out patches; PSNR on Y, border = scale. Each run is one row of
+results/harmoq_plus/heldout_dat-light_x<scale>_w<b>a<b>.json, written when it finishes (an interrupted run resumes at the next row).
+
+    python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,no_qdrop [--steps 50 --batch 4] [--threads 2]
+"""
+import argparse, json, statistics, time, torch
+from pathlib import Path
+from harmoq.core import provenance, write_json, data_root
+from harmoq.data import image_files, calibration_patches
+from harmoq.baselines import PRESETS
+from harmoq.calibration import batches
+from harmoq.metrics import psnr
+from harmoq.models import load_model
+from harmoq.methods import quantize
+from harmoq.plus import HarmoQPlusConfig
+
+RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
+    'harmoq+': dict(),
+    'no_adaround': dict(adaround=False),
+    'no_block': dict(block_reconstruction=False),
+    'no_qdrop': dict(qdrop=0.),
+    'qdrop_0.25': dict(qdrop=0.25),
+}
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument('--bits', type=int, default=3, help='W and A bits')
+ap.add_argument('--scale', type=int, default=4)
+ap.add_argument('--runs', default='harmoq+', help=f'comma-separated names from {", ".join(RUNS)}')
+ap.add_argument('--steps', type=int, default=None, help='reconstruction steps per unit (default: the cpu preset)')
+ap.add_argument('--batch', type=int, default=None, help='patches per reconstruction step (default: the cpu preset)')
+ap.add_argument('--threads', type=int, default=2)
+ap.add_argument('--json', default=None)
+args = ap.parse_args()
+torch.set_num_threads(args.threads)
+s = args.scale
+dat = load_model('dat-light', s).eval()
+files = image_files(data_root() / 'calib' / 'SunHays80')
+cal_files, held_files = [f for i, f in enumerate(files) if i % 5], files[::5]
+preset = PRESETS['cpu']
+lr_cal, _ = calibration_patches(cal_files, preset.patches, preset.patch * s, s, seed=preset.seed)
+lr_held, hr_held = calibration_patches(held_files, 16, 48 * s, s, seed=1)
+with torch.no_grad(): fp_sr = torch.cat([dat(b) for b in batches(lr_held, 4)])
+def held_out(model) -> dict:
+    with torch.no_grad(): sr = torch.cat([model(b) for b in batches(lr_held, 4)])
+    return dict(psnr=statistics.mean(psnr(a, h, s) for a, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(a, f, s) for a, f in zip(sr, fp_sr)))
+path = Path(args.json or f'results/harmoq_plus/heldout_dat-light_x{s}_w{args.bits}a{args.bits}.json')
+out = json.loads(path.read_text()) if path.exists() else dict(runs={})
+out.update(fp=held_out(dat), bits=args.bits, scale=s,
+           calibration=f'SunHays80 (a stand-in for DIV2K): {preset.patches} LR {preset.patch}x{preset.patch} patches from the 64 non-held-out images (cpu preset)',
+           evaluation=f'16 LR 48x48 / HR {48 * s}x{48 * s} patches from the 16 held-out SunHays80 images (every fifth); PSNR Y, border {s}')
+for name in args.runs.split(','):
+    kw = dict(RUNS[name])
+    if args.steps: kw['steps'] = args.steps
+    if args.batch: kw['batch'] = args.batch
+    key = name + ''.join(f' {k}={kw[k]}' for k in ('steps', 'batch') if k in kw)
+    if key in out['runs']: print('done already:', key); continue
+    cfg = HarmoQPlusConfig.preset('cpu', w_bits=args.bits, a_bits=args.bits, **kw)
+    qm, log = quantize(dat, lr_cal, cfg)
+    units = log['units'].values()
+    row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop),
+               steps=cfg.steps, batch=cfg.batch, calib_seconds=log['calib_seconds'], harmoq_seconds=log['harmoq']['calib_seconds'],
+               reconstruction_seconds=log['reconstruction_seconds'], units=len(log['units']),
+               unit_error_before=statistics.mean(u['error_before'] for u in units), unit_error_after=statistics.mean(u['error_after'] for u in units),
+               undecided_rounding=statistics.mean(u['undecided'] for u in units) if cfg.adaround else None,
+               config=log['config'], provenance=provenance(argv=['experiments/harmoq_plus.py', '--bits', str(args.bits), '--scale', str(s), '--runs', name]
+                                                            + ([f'--steps', str(args.steps)] if args.steps else []) + ([f'--batch', str(args.batch)] if args.batch else [])
+                                                            + ['--threads', str(args.threads)], seed=cfg.seed))
+    out = json.loads(path.read_text()) if path.exists() else out
+    out['runs'][key] = row; write_json(out, path)
+    print(key, {k: row[k] for k in ('psnr', 'psnr_vs_fp', 'calib_seconds', 'unit_error_before', 'unit_error_after', 'undecided_rounding')}, flush=True)
