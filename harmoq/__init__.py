@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 _LAZY = {name: 'harmoq.methods' for name in (
     'quantize', 'quantize_', 'METHODS', 'available_methods', 'method_config',
     'MinMaxConfig', 'PercentileConfig', 'DOBIConfig', 'TwoDQuantConfig', 'DBDCPacConfig', 'HarmoQConfig')}
+_LAZY['HarmoQPlusConfig'] = 'harmoq.plus'
 
 def __getattr__(name):
     if name in _LAZY:

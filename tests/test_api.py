@@ -23,7 +23,7 @@ def test_registry_is_explicit():
     import harmoq.algorithm                       # importing the algorithm registers nothing
     assert 'harmoq' not in BASELINES
     from harmoq.methods import available_methods, method_config, METHODS
-    assert available_methods() == ('minmax', 'percentile', 'dobi', '2dquant', 'dbdc_pac', 'harmoq')
+    assert available_methods() == ('minmax', 'percentile', 'dobi', '2dquant', 'dbdc_pac', 'harmoq', 'harmoq+')
     cfg = method_config('harmoq', 3, 2, 'quick', seed=1)
     assert (cfg.w_bits, cfg.a_bits, cfg.calib_preset, cfg.seed) == (3, 2, 'quick', 1)
     assert type(cfg) is METHODS['harmoq'].config
