@@ -36,6 +36,15 @@ def tiny(tmp_path_factory):
     for i in range(8): photo.crop((20 * i, 10 * i, 20 * i + 96, 10 * i + 96)).save(d/'Tiny'/'HR'/f'img_{i}.png')
     return dict(dir=d, model=str(ckpt), set=str(d/'Tiny'))
 
+@pytest.fixture(scope='module')
+def many(tiny):
+    "The tiny model with a set of 64 crops: enough images that a Ctrl-C sent after the first lands before the last, on any machine."
+    d = tiny['dir']/'Many'/'HR'; d.mkdir(parents=True)
+    from harmoq.core import asset_path
+    photo = Image.open(asset_path('images', 'astronaut.png')).convert('RGB')
+    for i in range(64): photo.crop((5 * i, 3 * i, 5 * i + 96, 3 * i + 96)).save(d/f'img_{i}.png')
+    return dict(tiny, set=str(d.parent))
+
 # --- defect: README flags spelled --w_bits fail with fastcore 2.x (--w-bits), and the reverse with fastcore 1.x ----------
 def test_both_flag_spellings_parse():
     from harmoq.script import parse_args
@@ -152,17 +161,17 @@ def _interrupt_after_first_image(argv, result, count_images, cwd):
     p.communicate(timeout=60)
     return p.returncode, json.loads(result.read_text())
 
-def test_eval_ctrl_c_keeps_images_and_resumes(tiny, tmp_path):
-    args = ['--model', tiny['model'], '--scale', '2', '--sets', tiny['set'], '--json', tmp_path/'r.json', '--quiet']
-    n = lambda rec: len(rec['results'].get('Tiny', {}).get('images', []))
+def test_eval_ctrl_c_keeps_images_and_resumes(many, tmp_path):
+    args = ['--model', many['model'], '--scale', '2', '--sets', many['set'], '--json', tmp_path/'r.json', '--quiet']
+    n = lambda rec: len(rec['results'].get('Many', {}).get('images', []))
     code, rec = _interrupt_after_first_image(command_argv('harmoq_eval', *args), tmp_path/'r.json', n, tmp_path)
-    assert code == 130 and 1 <= n(rec) < 8 and rec['results']['Tiny']['partial']       # a valid file with the images done
-    kept = rec['results']['Tiny']['images']
+    assert code == 130 and 1 <= n(rec) < 64 and rec['results']['Many']['partial']       # a valid file with the images done
+    kept = rec['results']['Many']['images']
     code, out, err = run('harmoq_eval', *args)
     assert code == 0, err
     again = json.loads((tmp_path/'r.json').read_text())
-    assert again['resumed'] == {'Tiny': len(kept)} and again['results']['Tiny']['images'][:len(kept)] == kept
-    assert n(again) == 8 and 'partial' not in again['results']['Tiny']
+    assert again['resumed'] == {'Many': len(kept)} and again['results']['Many']['images'][:len(kept)] == kept
+    assert n(again) == 64 and 'partial' not in again['results']['Many']
 
 def test_compare_ctrl_c_keeps_results_and_resumes(tiny, tmp_path):
     args = ['--model', tiny['model'], '--scale', '2', '--sets', tiny['set'], '--methods', 'fp,minmax', '--w_bits', '8', '--a_bits', '8',
