@@ -54,3 +54,14 @@ def test_bench_dry_run_without_triton(tmp_path):
     r = subprocess.run([sys.executable, '-c', textwrap.dedent(code)], capture_output=True, text=True, timeout=900)
     assert 'ModuleNotFoundError' not in r.stderr and r.returncode == 0, r.stderr[-2000:]
     assert 'written to' in r.stdout
+
+def test_shifted_window_masks_are_applied():
+    "A DAT with a shifted spatial block (block 2 of group 0) on an input larger than its windows: the masks change the output, and the fast model applies them as the integer model does."
+    from harmoq.dat import DAT
+    torch.manual_seed(0)
+    net = DAT(upscale=2, depth=(4,), embed_dim=24, num_heads=(2,), split_size=(4, 8)).eval()
+    assert any(getattr(m, 'shift', False) for m in net.modules())
+    q, _ = calibrate(net, 'minmax', QuantConfig(8, 8), torch.rand(2, 3, 16, 16), 'quick')
+    im = to_integer(q); fm = fast_integer(im)
+    x = torch.rand(1, 3, 16, 24)
+    with torch.no_grad(): assert (fm(x) - im(x)).abs().max() < 1e-4   # without the masks the difference is 5e-4
