@@ -334,6 +334,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
     "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run; `reference`: also the PSNR of the slow `to_integer` model; `noise_draws`: draws of 1e-6 input noise for the fake-quant model's PSNR spread."
     from harmoq.data import default_images
     from harmoq.evaluate import evaluate
+    from harmoq.fast import CPU_COMPILE_OPTIONS
     names = [m.strip() for m in models.split(',') if m.strip()]
     bl = [check_bits(int(b), allow_fp=False) for b in bits.split(',')]
     th = [int(t) for t in threads.split(',')]
@@ -347,6 +348,10 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
                timing='interleaved rounds; median over rounds; p10/p90', memory='peak RSS of one forward minus RSS before it, fresh subprocess per variant, eager models',
                models=[], psnr=[])
     rec['env'], rec['provenance'] = cpu_info(), provenance('cpu', argv, seed=0)
+    if not isinstance(rec.get('provenance_runs'), list): rec['provenance_runs'] = []
+    rec['provenance_runs'].append(rec['provenance'])   # one entry per invocation; each row's 'run' indexes it
+    run = len(rec['provenance_runs']) - 1
+    rec['compile_options'] = CPU_COMPILE_OPTIONS
     save = lambda: json_path and write_json(rec, json_path)
     have = {(r['model'], r['threads'], r['variant']) for r in rec['models'] if 'ms' in r}
     x = torch.rand(1, 3, size // scale, size // scale, generator=torch.Generator().manual_seed(0))
@@ -356,7 +361,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             ds = default_images(scale)
             for b in bl:
                 if any(p['model'] == n and p['bits'] == b for p in rec['psnr']): continue
-                row = dict(model=n, bits=b, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'],
+                row = dict(model=n, bits=b, run=run, fake_quant_psnr=evaluate(fakes[f'W{b}A{b}'], ds, progress=False)['psnr'],
                            **{'integer fast psnr': evaluate(variants[f'W{b}A{b} integer fast'], ds, progress=False)['psnr']})
                 if reference: row['integer (to_integer) psnr'] = evaluate(fakes[f'W{b}A{b} integer (to_integer)'], ds, progress=False)['psnr']   # slow
                 # the fake-quant model's own PSNR under 1e-6 input noise (`noise_draws` draws): the scale on which a difference means something
@@ -377,7 +382,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
                 m = variants[v]
                 if v.endswith('compiled'):
                     with torch.no_grad(): m(x)   # fills the fast model's per-size mask cache before tracing
-                    m = torch.compile(m)
+                    m = torch.compile(m, options=CPU_COMPILE_OPTIONS)   # the same Inductor options for the float and the integer models
                     if psnr and t == th[0] and v.startswith('W') and x.shape[-1] == TILE:   # the compiled model's PSNR, on the size it was compiled for
                         p = next((p for p in rec['psnr'] if p['model'] == n and p['bits'] == int(v[1])), None)
                         if p is not None and 'tiled integer fast compiled psnr' not in p:
@@ -392,7 +397,7 @@ def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str
             res = time_interleaved(fns, x, rounds)
             load1 = load_average()
             for v, r in res.items():
-                row = dict(model=n, threads=t, variant=v, load_before=load0, load_after=load1, **r)
+                row = dict(model=n, threads=t, variant=v, run=run, load_before=load0, load_after=load1, **r)
                 if memory and t == th[0] and not v.endswith('compiled'): row.update(peak_rss_of(n, v, t, size // scale))
                 rec['models'].append(row); save()
         del variants, fakes

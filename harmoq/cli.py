@@ -315,6 +315,7 @@ def harmoq_quantize(
     seed:int=0,             # seed of the calibration patches and methods
     device:str='auto',      # 'auto', 'cpu' or 'cuda'
     integer:bool=False,     # save the integer model (packed low-bit weights, harmoq.deploy) instead of the fake-quant one
+    float16:bool=False,     # round the network's float parameters to float16 values before calibrating (harmoq.deploy.snap_float16): the --integer file then stores its floats as float16 with no loss
     onnx:str=None,          # also export the calibrated model to this ONNX file (needs pip install 'harmoq[onnx]')
     quiet:bool=False,       # no progress display
 ):
@@ -331,12 +332,15 @@ def harmoq_quantize(
     to_onnx = _onnx_api('to_onnx') if onnx_path else None
     dev = _pick_device(device)
     net = load_model(model, scale, dev)
+    if float16:
+        from harmoq.deploy import snap_float16
+        net = snap_float16(net)
     lr, line, files = calibration_data(calib, data, preset, scale, seed)
     stop_if_check_only(f'calibrate {method} W{w_bits}A{a_bits} on {line}, then save {path}' + (f' and {onnx_path}' if onnx_path else ''))
     _say(f'calibrating {method} W{w_bits}A{a_bits} ({preset} preset) on {line}')
     q, info = _calibrate(net, method, w_bits, a_bits, lr.to(dev), preset, seed, not quiet)
     info.update(calib_images=len(files), calib_source=str(Path(files[0]).parent.name) if len(files) > 1 else Path(files[0]).name)
-    extra = dict(method=method, calibration=info, provenance=provenance(dev, seed=seed))
+    extra = dict(method=method, calibration=info, provenance=provenance(dev, seed=seed), float16_snapped=float16)
     if integer:
         from harmoq.deploy import to_integer, save
         save(to_integer(q), path, **extra)

@@ -16,9 +16,9 @@ from .kernels.packing import pack_codes, unpack_codes
 from .kernels.int_linear import IntLinear
 
 # %% auto #0
-__all__ = ['BOUND_NAMES', 'IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'pack_state', 'unpack_state', 'save',
-           'integer_from_state_dict', 'load', 'rounding_spread', 'deploy_sizes', 'float16_storage_check',
-           'record_official_size']
+__all__ = ['BOUND_NAMES', 'IntConv2d', 'to_integer', 'set_backend', 'model_bytes', 'pack_state', 'unpack_state', 'fits_float16',
+           'save', 'integer_from_state_dict', 'load', 'snap_float16', 'rounding_spread', 'deploy_sizes',
+           'float16_storage_check', 'ulp_perturbed', 'float16_snap_check', 'record_official_size']
 
 # %% ../nbs/55_deploy.ipynb #dd18c8eb
 class IntConv2d(nn.Module):
@@ -152,14 +152,22 @@ def unpack_state(blobs:dict, index:str) -> dict:
 
 BOUND_NAMES = ('w_lo', 'w_hi', 'a_bounds', 'lo', 'hi', 'alpha', 'input_scale')   # tensors that decide the codes
 
-def save(model:nn.Module, path:str|Path, float_dtype:torch.dtype=torch.float16, bounds_float32:bool=True, **extra) -> Path:
-    "Save an integer model made by `to_integer` as safetensors: packed weight codes, float tensors as `float_dtype` (quantizer bounds kept float32 if `bounds_float32`), and how to rebuild it."
+def fits_float16(t:Tensor) -> bool:
+    "Whether every value of the float tensor `t` survives a round trip through float16 unchanged."
+    return bool(torch.equal(t.to(torch.float16).to(t.dtype), t))
+
+def save(model:nn.Module, path:str|Path, float_dtype:torch.dtype|str='auto', bounds_float32:bool=True, **extra) -> Path:
+    "Save an integer model made by `to_integer` as safetensors: packed weight codes, float tensors as `float_dtype` ('auto': float16 where that is exact, else float32; quantizer bounds kept float32 if `bounds_float32`), and how to rebuild it."
     from safetensors.torch import save_file
     if not getattr(model, 'integer_modules', None): raise HarmoqError('save expects a model made by harmoq.deploy.to_integer')
-    if float_dtype not in (torch.float16, torch.bfloat16, torch.float32): raise HarmoqError(f'float_dtype must be torch.float16, torch.bfloat16 or torch.float32, not {float_dtype}')
+    if float_dtype not in ('auto', torch.float16, torch.bfloat16, torch.float32): raise HarmoqError(f"float_dtype must be 'auto', torch.float16, torch.bfloat16 or torch.float32, not {float_dtype}")
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     keep = lambda k: bounds_float32 and k.rsplit('.', 1)[-1] in BOUND_NAMES
-    blobs, index = pack_state({k: v.to(float_dtype) if v.is_floating_point() and not keep(k) else v for k, v in model.state_dict().items()})
+    def stored(k, v):
+        if not v.is_floating_point() or keep(k): return v
+        if float_dtype == 'auto': return v.to(torch.float16) if fits_float16(v) else v
+        return v.to(float_dtype)
+    blobs, index = pack_state({k: stored(k, v) for k, v in model.state_dict().items()})
     meta = dict(arch=model.arch, config=model.config, quant=model.quant_config.as_dict(), quantized_modules=model.fake_quant_modules,
                 integer_modules=model.integer_modules, float_dtype=str(float_dtype).replace('torch.', ''), bounds_float32=bounds_float32,
                 state_index=index, **extra)
@@ -194,6 +202,20 @@ def load(path:str|Path, device='cpu') -> nn.Module:
     sd, meta = read_checkpoint(path)
     if 'harmoq_integer_modules' not in meta: raise HarmoqError(f'{Path(path).name} is not an integer model saved by harmoq.deploy.save')
     return integer_from_state_dict(sd, meta).to(device)
+
+# %% ../nbs/55_deploy.ipynb #0324360b
+def snap_float16(model:nn.Module) -> nn.Module:
+    "A copy of the float model `model` with every float parameter and buffer rounded to the nearest float16 value (kept float32): calibrate the copy, and `save` stores what stays float as float16, exactly."
+    if hasattr(model, 'quant_config'): raise HarmoqError('snap_float16 takes the float model: snap it before quantizing and calibrating')
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for name, t in out.state_dict(keep_vars=True).items():
+            if not t.is_floating_point(): continue
+            r = t.to(torch.float16)
+            if bool(torch.isinf(r).any()) and not bool(torch.isinf(t).any()):
+                raise HarmoqError(f'{name} has values beyond the float16 range (|x| > 65504): keep this model in float32')
+            t.copy_(r.to(t.dtype))
+    return out
 
 # %% ../nbs/55_deploy.ipynb #fcdf3aff
 def rounding_spread(qmodel:nn.Module, imodel:nn.Module, dataset, out:str|Path|None=None, **info) -> dict:
@@ -237,7 +259,7 @@ def float16_storage_check(qmodels:dict, datasets:list, out:str|Path|None=None, *
     import tempfile
     from harmoq.evaluate import evaluate
     from harmoq.core import provenance, write_json
-    kinds = {'float32': dict(float_dtype=torch.float32), 'float16': dict(), 'float16 bounds too': dict(bounds_float32=False)}
+    kinds = {'float32': dict(float_dtype=torch.float32), 'float16': dict(float_dtype=torch.float16), 'float16 bounds too': dict(float_dtype=torch.float16, bounds_float32=False)}
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for name, q in qmodels.items():
@@ -251,6 +273,48 @@ def float16_storage_check(qmodels:dict, datasets:list, out:str|Path|None=None, *
                 rows.append(r)
                 if out: write_json(dict(rows=rows, provenance=provenance(torch.device('cpu')), **info), out)
     return dict(rows=rows, **info)
+
+# %% ../nbs/55_deploy.ipynb #ba97904c
+def ulp_perturbed(model:nn.Module, seed:int=0) -> nn.Module:
+    "A copy of the float `model` with every float parameter and buffer moved by one ulp of its dtype, up or down at random (seeded)."
+    out, g = copy.deepcopy(model), torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for t in out.state_dict(keep_vars=True).values():
+            if t.is_floating_point():
+                up = torch.rand(t.shape, generator=g) < 0.5
+                t.copy_(torch.nextafter(t, torch.where(up, torch.tensor(float('inf')), torch.tensor(float('-inf'))).to(t)))
+    return out
+
+def float16_snap_check(fp_model:nn.Module, calibrate_fn, datasets:list, bits=(8, 4), out:str|Path|None=None, draws:int=2, **info) -> dict:
+    "PSNR of `fp_model` and `snap_float16(fp_model)`, of the fake-quant models `calibrate_fn(fp, bits)` makes from each and from `draws` ulp-perturbed copies, of the first under `draws` draws of 1e-6 input noise; sizes (bytes) of the integer files saved with `float_dtype='auto'`."
+    import tempfile
+    from safetensors.torch import save_file
+    from harmoq.evaluate import evaluate
+    from harmoq.bench import InputNoise
+    from harmoq.core import provenance, write_json
+    snapped = snap_float16(fp_model)
+    rec = dict(rows=[], provenance=provenance(torch.device('cpu')), file_bytes={}, snapped_file_lossless={}, **info)
+    psnr = lambda m, ds: evaluate(m, ds, progress=False)['psnr']
+    with tempfile.TemporaryDirectory() as d:
+        save_file({k: v.contiguous() for k, v in fp_model.state_dict().items()}, f'{d}/fp.safetensors')
+        rec['file_bytes']['float32 model'] = Path(f'{d}/fp.safetensors').stat().st_size
+        for b in bits:
+            q, qs = calibrate_fn(fp_model, b), calibrate_fn(snapped, b)
+            iq, iqs = to_integer(q), to_integer(qs)
+            files = {f'W{b}A{b} integer': save(iq, f'{d}/q.safetensors'), f'W{b}A{b} integer, snapped': save(iqs, f'{d}/qs.safetensors')}
+            rec['file_bytes'].update({k: f.stat().st_size for k, f in files.items()})
+            back = load(files[f'W{b}A{b} integer, snapped']).state_dict()
+            rec['snapped_file_lossless'][f'W{b}A{b}'] = all(torch.equal(back[k], v) for k, v in iqs.state_dict().items())
+            for ds in datasets:
+                row = dict(set=ds.name, bits=b, **{'float psnr': psnr(fp_model, ds), 'float, snapped psnr': psnr(snapped, ds)} if b == bits[0] else {},
+                           **{'quantized psnr': psnr(q, ds), 'quantized, snapped psnr': psnr(qs, ds)})
+                row['quantized psnr under 1e-6 input noise'] = [psnr(InputNoise(q, 1e-6, s), ds) for s in range(draws)]
+                row['quantized from ulp-perturbed floats psnr'] = [psnr(calibrate_fn(ulp_perturbed(fp_model, s), b), ds) for s in range(draws)]
+                rec['rows'].append(row)
+                if out: write_json(dict(rec, ratio_vs_float32={k: rec['file_bytes']['float32 model'] / v for k, v in rec['file_bytes'].items()}), out)
+    rec['ratio_vs_float32'] = {k: rec['file_bytes']['float32 model'] / v for k, v in rec['file_bytes'].items()}
+    if out: write_json(rec, out)
+    return rec
 
 # %% ../nbs/55_deploy.ipynb #9b94ef4e
 def record_official_size(official:str|Path, out:str|Path, integer_file:str|Path|None=None, fp32_file:str|Path|None=None) -> dict:

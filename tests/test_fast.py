@@ -36,7 +36,7 @@ def test_model_bytes_has_units_and_no_float32_weights_key():
 def test_float16_file_is_smaller_and_loads_to_float32(tmp_path):
     q, _ = calibrate(small_model('dat'), 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16), 'quick')
     im = to_integer(q)
-    p32, p16 = save(im, tmp_path / 'a.safetensors', float_dtype=torch.float32), save(im, tmp_path / 'b.safetensors')
+    p32, p16 = save(im, tmp_path / 'a.safetensors', float_dtype=torch.float32), save(im, tmp_path / 'b.safetensors', float_dtype=torch.float16)
     assert p16.stat().st_size < 0.75 * p32.stat().st_size
     back32, back16 = load(p32), load(p16)
     assert all(t.dtype != torch.float16 for t in back16.state_dict().values())
@@ -44,6 +44,22 @@ def test_float16_file_is_smaller_and_loads_to_float32(tmp_path):
     with torch.no_grad(): assert torch.equal(back32(x), im(x))
     from safetensors import safe_open
     with safe_open(str(p16), 'pt') as f: assert len(list(f.keys())) <= 5   # one flat tensor per dtype, not one per tensor
+
+def test_snapped_model_saves_small_and_lossless(tmp_path):
+    from harmoq.deploy import snap_float16
+    fp = small_model('dat')
+    q, _ = calibrate(snap_float16(fp), 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0)), 'quick')
+    im = to_integer(q)
+    pa, p32 = save(im, tmp_path / 'auto.safetensors'), save(im, tmp_path / 'f32.safetensors', float_dtype=torch.float32)
+    assert pa.stat().st_size < 0.8 * p32.stat().st_size   # the snapped floats went in as float16
+    back = load(pa)
+    assert all(torch.equal(a, b) for a, b in zip(back.state_dict().values(), im.state_dict().values()))
+    x = torch.rand(1, 3, 12, 12)
+    with torch.no_grad(): assert torch.equal(back(x), im(x))
+    # an unsnapped model's 'auto' file keeps its floats exactly too (as float32)
+    q2, _ = calibrate(fp, 'minmax', QuantConfig(4, 4), torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0)), 'quick')
+    im2 = to_integer(q2)
+    assert all(torch.equal(a, b) for a, b in zip(load(save(im2, tmp_path / 'u.safetensors')).state_dict().values(), im2.state_dict().values()))
 
 def test_bench_dry_run_without_triton(tmp_path):
     # a sys.modules['triton'] = None shim makes `import triton` fail as if it were not installed
