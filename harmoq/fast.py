@@ -192,8 +192,10 @@ def gemm_microbench(out:str|Path|None=None, threads:int=1, rounds:int=7, argv:li
     q, k = torch.randn(48, 256, 10, generator=g), torch.randn(48, 10, 256, generator=g)
     p, v = torch.rand(48, 256, 256, generator=g), torch.randn(48, 256, 10, generator=g)
     qb, kb, pb, vb = q.bfloat16(), k.bfloat16(), p.bfloat16(), v.bfloat16()
+    vsum = v.sum(1, keepdim=True)   # (48, 1, 10), broadcast over the rows: the earlier fast model's form of P V
     fns = {'fp32 QK^T': lambda _: torch.bmm(q, k), 'bf16 QK^T': lambda _: torch.bmm(qb, kb),
            'fp32 PV': lambda _: torch.bmm(p, v), 'fp32 (V^T P^T)^T': lambda _: torch.bmm(v.transpose(1, 2), p.transpose(1, 2)),
+           'fp32 PV as baddbmm, broadcast input': lambda _: torch.baddbmm(vsum, p, v, beta=0.5, alpha=0.25),
            'bf16 PV': lambda _: torch.bmm(pb, vb), 'fp32 softmax': lambda _: torch.softmax(p, -1)}
     for name, r in time_interleaved({n: (lambda f: lambda _: [f(None) for _ in range(5)])(f) for n, f in fns.items()}, None, rounds).items():
         rec['rows'].append(dict(shape='attention 48 x 256 x 256, head dim 10', variant=name, **{m: v / 5 for m, v in r.items() if m in ('ms', 'p10', 'p90')}))
