@@ -14,8 +14,8 @@ from .layers import window_partition, window_merge
 
 # %% auto #0
 __all__ = ['CPU_COMPILE_OPTIONS', 'quantizer_constants', 'level_index', 'fake_quant_constants', 'padded_int_mm', 'FastIntLinear',
-           'FastQuantMatMul', 'share_masks', 'FastWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast',
-           'gemm_microbench']
+           'FastQuantMatMul', 'share_masks', 'FastWindowAttention', 'FastSwinWindowAttention', 'fast_integer',
+           'forbid_host_sync', 'compile_fast', 'gemm_microbench']
 
 # %% ../nbs/57_fast_integer.ipynb #117f5c13
 def quantizer_constants(q:UniformQuantizer) -> tuple[float, float, float, int]:
@@ -129,6 +129,38 @@ class FastWindowAttention(nn.Module):
         x = x.view(-1, self.num_heads, C // self.num_heads, N).permute(0, 3, 1, 2).reshape(-1, N, C)
         return window_merge(x, self.wh, self.ww, H, W)
 
+# %% ../nbs/57_fast_integer.ipynb #4c86dd1a
+class FastSwinWindowAttention(nn.Module):
+    "SwinIR's (and HAT's) `WindowAttention` with the position bias computed once, bias and mask added in place, and quantized products."
+    def __init__(self, m):
+        super().__init__()
+        self.dim, self.window_size, self.num_heads, self.qk_scale = m.dim, m.window_size, m.num_heads, m.qk_scale
+        self.qkv, self.proj = m.qkv, m.proj
+        with torch.no_grad(): self.register_buffer('bias', m.position_bias().float().contiguous(), persistent=False)
+        const = lambda q: None if q is None else quantizer_constants(q)
+        qk, av = m.matmul_qk, m.matmul_av
+        self.q, self.k = (const(qk.a_quant), const(qk.b_quant)) if isinstance(qk, QuantMatMul) else (None, None)
+        self.p, self.v = (const(av.a_quant), const(av.b_quant)) if isinstance(av, QuantMatMul) else (None, None)
+
+    def forward(self, x:Tensor, mask:Tensor|None=None) -> Tensor:
+        Bw, N, C = x.shape
+        h = self.num_heads
+        fq = lambda t, c: t if c is None else fake_quant_constants(t, *c)
+        q, k, v = self.qkv(x).view(Bw, N, 3, h, C // h).permute(2, 0, 3, 1, 4).unbind(0)
+        logits = torch.matmul(fq(q * self.qk_scale, self.q), fq(k, self.k).transpose(-2, -1))   # (Bw, heads, N, N)
+        logits.add_(self.bias.to(logits.dtype))
+        if mask is not None: logits.view(Bw // mask.shape[0], mask.shape[0], h, N, N).add_(mask[:, None].to(logits.dtype))
+        p = logits.softmax(-1)
+        del logits
+        if self.p is not None:
+            lo, hi, step, _ = self.p
+            p.clamp_(lo, hi).sub_(lo).div_(step).round_().mul_(step).add_(lo)
+        out = torch.matmul(fq(v, self.v).transpose(-2, -1), p.transpose(-2, -1))   # (Bw, heads, head dim, N): (P V)^T
+        return self.proj(out.permute(0, 3, 1, 2).reshape(Bw, N, C))
+
+    def extra_repr(self) -> str: return f'dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}, bias computed once'
+
+
 # %% ../nbs/57_fast_integer.ipynb #dd6e2c4b
 def _replace(model:nn.Module, make) -> int:
     n = 0
@@ -142,10 +174,12 @@ def _replace(model:nn.Module, make) -> int:
 def fast_integer(model:nn.Module) -> nn.Module:
     "A copy of `model` (an integer model from `to_integer`, or a calibrated fake-quant model) with the fast CPU modules above."
     from harmoq.dat import SpatialWindowAttention
+    from harmoq.swinir import WindowAttention
     from harmoq.deploy import to_integer
     if not getattr(model, 'integer_modules', None): model = to_integer(model)
     out = copy.deepcopy(model).eval()
-    _replace(out, lambda m: FastWindowAttention(m) if isinstance(m, SpatialWindowAttention) else None)
+    _replace(out, lambda m: FastWindowAttention(m) if isinstance(m, SpatialWindowAttention) else
+                            FastSwinWindowAttention(m) if isinstance(m, WindowAttention) else None)
     n = _replace(out, lambda m: FastIntLinear(m) if isinstance(m, IntLinear) else None)
     _replace(out, lambda m: FastQuantMatMul(m) if isinstance(m, QuantMatMul) else None)
     share_masks(out)

@@ -5,14 +5,14 @@ from small_models import small_model
 from harmoq.quant import QuantConfig
 from harmoq.baselines import calibrate
 from harmoq.deploy import to_integer, save, load, model_bytes
-from harmoq.fast import fast_integer, FastIntLinear, FastWindowAttention, forbid_host_sync
+from harmoq.fast import fast_integer, FastIntLinear, FastWindowAttention, FastSwinWindowAttention, forbid_host_sync
 
 @pytest.mark.parametrize('arch,bits', [('dat', 8), ('dat', 4), ('swinir', 8)])
 def test_fast_model_matches_integer_model(arch, bits):
     q, _ = calibrate(small_model(arch), 'minmax', QuantConfig(bits, bits), torch.rand(2, 3, 16, 16), 'quick')
     im = to_integer(q); fm = fast_integer(im)
     kinds = {type(m) for m in fm.modules()}
-    assert FastIntLinear in kinds and (FastWindowAttention in kinds) == (arch == 'dat')
+    assert FastIntLinear in kinds and (FastWindowAttention in kinds) == (arch == 'dat') and (FastSwinWindowAttention in kinds) == (arch == 'swinir')
     x = torch.rand(1, 3, 16, 20)
     with torch.no_grad():
         y_int, y_fast = im(x), fm(x)
@@ -81,3 +81,19 @@ def test_shifted_window_masks_are_applied():
     im = to_integer(q); fm = fast_integer(im)
     x = torch.rand(1, 3, 16, 24)
     with torch.no_grad(): assert (fm(x) - im(x)).abs().max() < 1e-4   # without the masks the difference is 5e-4
+
+def test_swinir_shifted_window_masks_are_applied(monkeypatch):
+    "SwinIR's fast attention (position bias computed once, mask added in place) gives the integer model's output on an input whose shifted windows need masks; dropping the masks would not."
+    from harmoq.swinir import SwinIR
+    torch.manual_seed(0)
+    net = SwinIR(upscale=2, embed_dim=12, depths=[2], num_heads=[2], window_size=4).eval()
+    q, _ = calibrate(net, 'minmax', QuantConfig(8, 8), torch.rand(2, 3, 16, 16), 'quick')
+    im = to_integer(q); fm = fast_integer(im)
+    x = torch.rand(1, 3, 13, 11)
+    with torch.no_grad():
+        ref = im(x)
+        d = (fm(x) - ref).abs().max().item()
+        forward = FastSwinWindowAttention.forward
+        monkeypatch.setattr(FastSwinWindowAttention, 'forward', lambda self, t, mask=None: forward(self, t, None))
+        d_nomask = (fm(x) - ref).abs().max().item()
+    assert d < 1e-5 and d_nomask > 100 * max(d, 1e-7), (d, d_nomask)
