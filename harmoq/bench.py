@@ -328,7 +328,7 @@ class InputNoise(nn.Module):
 
 TILE = 64   # LR tile of the compiled models' PSNR: the benchmark's 256x256 output at x4
 
-def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=7,
+def run_cpu_bench(models:str='dat-light,swinir-light', size:int=256, threads:str='1,2', bits:str='8,4,2', rounds:int=15,
                   compile_:bool=True, psnr:bool=True, memory:bool=True, json_path:str|None=None, dry_run:bool=False,
                   argv:list|None=None, only:str='', reference:bool=False, noise_draws:int=2) -> dict:
     "CPU benchmark (see above); rows already in `json_path` (same model, threads, variant) are kept, so an interrupted run resumes; `only`: comma-separated variant names to run; `reference`: also the PSNR of the slow `to_integer` model; `noise_draws`: draws of 1e-6 input noise for the fake-quant model's PSNR spread."
@@ -502,7 +502,7 @@ def harmoq_bench(
     what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode); 'session': the one-call GPU session
     warmup:int=10,                         # untimed calls before timing (GPU mode)
     iters:int=50,                          # timed calls; the median is reported (GPU mode)
-    rounds:int=7,                          # interleaved rounds (CPU mode)
+    rounds:int=15,                         # interleaved rounds (CPU mode; 7 left p10-p90 spreads of 20-50% here)
     json:str='',                           # result file, rewritten after every measurement (default results/bench/bench.json or bench_cpu.json)
     no_compile:bool=False,                 # skip the torch.compile variants
     no_psnr:bool=False,                    # CPU mode: skip the PSNR of the quantized variants
