@@ -502,7 +502,7 @@ def harmoq_bench(
     what:str='layers,models',              # per-layer GEMMs ('layers'), whole models ('models'), or both (GPU mode); 'session': the one-call GPU session
     warmup:int=10,                         # untimed calls before timing (GPU mode)
     iters:int=50,                          # timed calls; the median is reported (GPU mode)
-    rounds:int=15,                         # interleaved rounds (CPU mode; 7 left p10-p90 spreads of 20-50% here)
+    rounds:int=15,                         # interleaved rounds (CPU mode; the median over 7 was too unsteady here: results/bench/bench_cpu.json keeps those rows)
     json:str='',                           # result file, rewritten after every measurement (default results/bench/bench.json or bench_cpu.json)
     no_compile:bool=False,                 # skip the torch.compile variants
     no_psnr:bool=False,                    # CPU mode: skip the PSNR of the quantized variants

@@ -14,8 +14,8 @@ from .layers import window_partition, window_merge
 
 # %% auto #0
 __all__ = ['CPU_COMPILE_OPTIONS', 'quantizer_constants', 'level_index', 'fake_quant_constants', 'padded_int_mm', 'FastIntLinear',
-           'FastQuantMatMul', 'share_masks', 'FastWindowAttention', 'FastSwinWindowAttention', 'fast_integer',
-           'forbid_host_sync', 'compile_fast', 'gemm_microbench']
+           'FastQuantMatMul', 'share_masks', 'attention_constants', 'window_attention', 'FastWindowAttention',
+           'FastSwinWindowAttention', 'fast_integer', 'forbid_host_sync', 'compile_fast', 'gemm_microbench']
 
 # %% ../nbs/57_fast_integer.ipynb #117f5c13
 def quantizer_constants(q:UniformQuantizer) -> tuple[float, float, float, int]:
@@ -94,40 +94,47 @@ def share_masks(model:nn.Module) -> int:
     return n
 
 # %% ../nbs/57_fast_integer.ipynb #67c765e3
+def attention_constants(m) -> tuple:
+    "`(q, k, p, v)` quantizer constants (`quantizer_constants`, None where not quantized) of a window attention's two `QuantMatMul`s."
+    const = lambda q: None if q is None else quantizer_constants(q)
+    qk, av = m.matmul_qk, m.matmul_av
+    q, k = (const(qk.a_quant), const(qk.b_quant)) if isinstance(qk, QuantMatMul) else (None, None)
+    p, v = (const(av.a_quant), const(av.b_quant)) if isinstance(av, QuantMatMul) else (None, None)
+    return q, k, p, v
+
+def window_attention(q:Tensor, k:Tensor, v:Tensor, bias:Tensor, mask:Tensor|None=None, p_const:tuple|None=None) -> Tensor:
+    "Attention of `(windows, heads, N, d)` operands (already scaled and fake-quantized): logits plus `bias` (heads, N, N) and `mask` (nW, N, N; windows batch-major) in place, softmax, P fake-quantized in place with `p_const`, P V as (V^T P^T)^T; returns `(windows, N, heads * d)`."
+    Bw, h, N, d = q.shape
+    logits = torch.bmm(q.reshape(-1, N, d), k.reshape(-1, N, d).transpose(1, 2)).view(Bw, h, N, N)
+    # bias and mask broadcast onto the logits in place: no per-size table is kept
+    logits.add_(bias.to(logits.dtype))
+    if mask is not None: logits.view(-1, mask.shape[0], h, N, N).add_(mask[:, None].to(logits.dtype))
+    p = logits.view(-1, N, N).softmax(-1)
+    del logits
+    if p_const is not None:   # fake-quantize the probabilities in place, in fake_quant's order of operations
+        lo, hi, step, _ = p_const
+        p.clamp_(lo, hi).sub_(lo).div_(step).round_().mul_(step).add_(lo)
+    # (P V)^T = V^T P^T: MKL is faster with the head dimension as the output's rows than as its columns (gemm_microbench)
+    x = torch.bmm(v.reshape(-1, N, d).transpose(1, 2), p.transpose(1, 2))   # (windows x heads, d, N)
+    return x.view(Bw, h, d, N).permute(0, 3, 1, 2).reshape(Bw, N, h * d)
+
 class FastWindowAttention(nn.Module):
     "DAT's `SpatialWindowAttention` with a precomputed position bias, bias and mask added in place, and quantized products."
     def __init__(self, m):
         super().__init__()
         self.wh, self.ww, self.num_heads, self.scale = m.wh, m.ww, m.num_heads, m.scale
         with torch.no_grad(): self.register_buffer('bias', m.position_bias().float().contiguous(), persistent=False)
-        const = lambda q: None if q is None else quantizer_constants(q)
-        qk, av = m.matmul_qk, m.matmul_av
-        self.q, self.k = (const(qk.a_quant), const(qk.b_quant)) if isinstance(qk, QuantMatMul) else (None, None)
-        self.p, self.v = (const(av.a_quant), const(av.b_quant)) if isinstance(av, QuantMatMul) else (None, None)
+        self.q, self.k, self.p, self.v = attention_constants(m)
 
     def _windows(self, t:Tensor, H:int, W:int) -> Tensor:
         B, L, C = t.shape
         w = window_partition(t.view(B, H, W, C), self.wh, self.ww)
-        return w.view(w.shape[0], -1, self.num_heads, C // self.num_heads).transpose(1, 2).reshape(-1, self.wh * self.ww, C // self.num_heads)
+        return w.view(w.shape[0], -1, self.num_heads, C // self.num_heads).transpose(1, 2)   # (windows, heads, N, d)
 
     def forward(self, qkv:Tensor, H:int, W:int, mask:Tensor|None=None) -> Tensor:
-        B, C, N = qkv.shape[1], qkv.shape[-1], self.wh * self.ww
         fq = lambda t, c: t if c is None else fake_quant_constants(t, *c)
         q, k, v = self._windows(fq(qkv[0] * self.scale, self.q), H, W), self._windows(fq(qkv[1], self.k), H, W), self._windows(fq(qkv[2], self.v), H, W)
-        nW = q.shape[0] // (B * self.num_heads)
-        # bias (heads, N, N) and mask (nW, N, N) broadcast onto the logits in place: no per-size table is kept
-        logits = torch.bmm(q, k.transpose(1, 2)).view(B, nW, self.num_heads, N, N)
-        logits.add_(self.bias.to(logits.dtype))
-        if mask is not None: logits.add_(mask[:, None].to(logits.dtype))
-        p = logits.view(-1, N, N).softmax(-1)
-        del logits
-        if self.p is not None:   # fake-quantize the probabilities in place, in fake_quant's order of operations
-            lo, hi, step, _ = self.p
-            p.clamp_(lo, hi).sub_(lo).div_(step).round_().mul_(step).add_(lo)
-        # (P V)^T = V^T P^T: MKL is 2-3x faster with the head dimension (10) as the output's rows than as its columns
-        x = torch.bmm(v.transpose(1, 2), p.transpose(1, 2))   # (windows x heads, head dim, N)
-        x = x.view(-1, self.num_heads, C // self.num_heads, N).permute(0, 3, 1, 2).reshape(-1, N, C)
-        return window_merge(x, self.wh, self.ww, H, W)
+        return window_merge(window_attention(q, k, v, self.bias, mask, self.p), self.wh, self.ww, H, W)
 
 # %% ../nbs/57_fast_integer.ipynb #4c86dd1a
 class FastSwinWindowAttention(nn.Module):
@@ -137,26 +144,13 @@ class FastSwinWindowAttention(nn.Module):
         self.dim, self.window_size, self.num_heads, self.qk_scale = m.dim, m.window_size, m.num_heads, m.qk_scale
         self.qkv, self.proj = m.qkv, m.proj
         with torch.no_grad(): self.register_buffer('bias', m.position_bias().float().contiguous(), persistent=False)
-        const = lambda q: None if q is None else quantizer_constants(q)
-        qk, av = m.matmul_qk, m.matmul_av
-        self.q, self.k = (const(qk.a_quant), const(qk.b_quant)) if isinstance(qk, QuantMatMul) else (None, None)
-        self.p, self.v = (const(av.a_quant), const(av.b_quant)) if isinstance(av, QuantMatMul) else (None, None)
+        self.q, self.k, self.p, self.v = attention_constants(m)
 
     def forward(self, x:Tensor, mask:Tensor|None=None) -> Tensor:
         Bw, N, C = x.shape
-        h = self.num_heads
         fq = lambda t, c: t if c is None else fake_quant_constants(t, *c)
-        q, k, v = self.qkv(x).view(Bw, N, 3, h, C // h).permute(2, 0, 3, 1, 4).unbind(0)
-        logits = torch.matmul(fq(q * self.qk_scale, self.q), fq(k, self.k).transpose(-2, -1))   # (Bw, heads, N, N)
-        logits.add_(self.bias.to(logits.dtype))
-        if mask is not None: logits.view(Bw // mask.shape[0], mask.shape[0], h, N, N).add_(mask[:, None].to(logits.dtype))
-        p = logits.softmax(-1)
-        del logits
-        if self.p is not None:
-            lo, hi, step, _ = self.p
-            p.clamp_(lo, hi).sub_(lo).div_(step).round_().mul_(step).add_(lo)
-        out = torch.matmul(fq(v, self.v).transpose(-2, -1), p.transpose(-2, -1))   # (Bw, heads, head dim, N): (P V)^T
-        return self.proj(out.permute(0, 3, 1, 2).reshape(Bw, N, C))
+        q, k, v = self.qkv(x).view(Bw, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)   # (Bw, heads, N, d)
+        return self.proj(window_attention(fq(q * self.qk_scale, self.q), fq(k, self.k), fq(v, self.v), self.bias, mask, self.p))
 
     def extra_repr(self) -> str: return f'dim={self.dim}, window_size={self.window_size}, num_heads={self.num_heads}, bias computed once'
 
