@@ -180,7 +180,7 @@ def checkpointed(model:nn.Module, names:list):
         for m in wrapped: m.__dict__.pop('forward', None)
 
 def return_freed_memory():
-    "Make glibc serve allocations over 128 KiB by mmap, so freed activations go back to the system at once instead of inflating peak RSS (no-op off glibc); values are unchanged."
+    "Opt in to a lower peak RSS at a cost in time: glibc serves allocations over 128 KiB by mmap from now on, so freed activations go back to the system at once (no-op off glibc); values are unchanged."
     try:
         import ctypes; ctypes.CDLL('libc.so.6').mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
@@ -197,7 +197,6 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
     dev = _device(qmodel)
     names = block_names(qmodel) if feature_weight else []
     qmodel.eval(); fp_model.eval()
-    return_freed_memory()
     ids = {id(p) for p in params}
     frozen = [p for p in qmodel.parameters() if p.requires_grad and id(p) not in ids]
     for p in frozen: p.requires_grad_(False)

@@ -10,15 +10,15 @@ from typing import Callable
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 from .core import HarmoqError
 from .layers import MatMul
 from .models import ARCHITECTURES, save_checkpoint
 
 # %% auto #0
-__all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'check_bits', 'UniformQuantizer', 'Observer', 'QuantLinear', 'QuantConv2d',
-           'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_', 'quantize_model', 'describe_quantization',
-           'quantizers', 'set_quant_mode', 'quantized_module_names', 'save_quantized', 'quantized_from_state_dict']
+__all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'FakeQuantFunction', 'check_bits', 'UniformQuantizer', 'Observer',
+           'QuantLinear', 'QuantConv2d', 'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_',
+           'quantize_model', 'describe_quantization', 'quantizers', 'set_quant_mode', 'quantized_module_names',
+           'save_quantized', 'quantized_from_state_dict']
 
 # %% ../nbs/30_quant.ipynb #ffda1fac
 class RoundSTE(torch.autograd.Function):
@@ -33,6 +33,53 @@ def fake_quant(x:Tensor, lo:Tensor, hi:Tensor, bits:int) -> Tensor:
     step = (hi - lo) / (2 ** bits - 1)
     xc = torch.minimum(torch.maximum(x, lo), hi)
     return RoundSTE.apply((xc - lo) / step) * step + lo
+
+# %% ../nbs/30_quant.ipynb #14c38fb2
+class FakeQuantFunction(torch.autograd.Function):
+    "`fake_quant` with the gradients autograd gives it (STE through the rounding, halved at ties of the clamps), bit for bit, keeping only the input for backward and computing the forward in place on one buffer."
+    @staticmethod
+    def forward(ctx, x, lo, hi, bits):
+        n = 2 ** bits - 1
+        step = (hi - lo) / n
+        out = torch.maximum(x, lo)   # fake_quant's operations, in place on one buffer: the same values
+        torch.minimum(out, hi, out=out)
+        out.sub_(lo).div_(step).round_().mul_(step).add_(lo)
+        ctx.save_for_backward(x, lo, hi); ctx.n = n
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        # the backward formulas of torch's derivatives.yaml for fake_quant's graph, in the order its engine runs them,
+        # so the gradients are the ones autograd computes, bit for bit
+        x, lo, hi = ctx.saved_tensors
+        need_x, need_lo, need_hi = ctx.needs_input_grad[:3]
+        bounds = need_lo or need_hi
+        step = (hi - lo) / ctx.n
+        m = torch.maximum(x, lo)
+        xc = torch.minimum(m, hi)
+        u = xc - lo; del xc
+        g_t = g * step                                      # mul: grad * other; round: straight through
+        if bounds:
+            t = u / step
+            gs = (g * torch.round(t)).sum_to_size(step.shape)   # mul: grad * self, reduced to step's shape
+            gs = gs + (-g_t * ((u / step) / step)).sum_to_size(step.shape)   # div: -grad * ((self / other) / other)
+            del t
+        del u
+        g_u = g_t / step; del g_t                           # div: grad / other
+        g_lo = g_hi = g_x = None
+        if need_lo: g_lo = g.sum_to_size(lo.shape) + (-g_u).sum_to_size(lo.shape)   # add: grad; sub: -grad
+        tie = m == hi
+        if need_hi: g_hi = torch.where(tie, g_u / 2, g_u).masked_fill_(m < hi, 0).sum_to_size(hi.shape)
+        g_m = torch.where(tie, g_u / 2, g_u).masked_fill_(m > hi, 0); del g_u, tie, m
+        tie = x == lo
+        if need_x: g_x = torch.where(tie, g_m / 2, g_m).masked_fill_(x < lo, 0)
+        if need_lo: g_lo = g_lo + torch.where(tie, g_m / 2, g_m).masked_fill_(x > lo, 0).sum_to_size(lo.shape)
+        if bounds:
+            gd = gs / ctx.n                                 # div by the number of levels
+            if need_hi: g_hi = g_hi + gd
+            if need_lo: g_lo = g_lo + (-gd)
+        return g_x, g_lo, g_hi, None
+
 
 # %% ../nbs/30_quant.ipynb #7f7985e9
 FULL_PRECISION = 32
@@ -113,9 +160,9 @@ class UniformQuantizer(nn.Module):
         if fast is not None: return fast
         lo, hi = self._shape(lo, x.dim()), self._shape(hi, x.dim())
         if torch.is_grad_enabled() and (x.requires_grad or lo.requires_grad or hi.requires_grad):
-            # training the bounds: keep only the input for backward and recompute the rounding there (same numbers,
-            # a fraction of the memory: autograd would otherwise hold four or five copies of every activation)
-            return checkpoint(fake_quant, x, lo, hi, self.bits, use_reentrant=False)
+            # training the bounds: autograd's values and gradients bit for bit, with one saved tensor and a fraction of
+            # the allocations (FakeQuantFunction)
+            return FakeQuantFunction.apply(x, lo, hi, self.bits)
         return fake_quant(x, lo, hi, self.bits)
 
 # %% ../nbs/30_quant.ipynb #42bcdac3
