@@ -14,9 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]),
        'OMP_NUM_THREADS': '1', 'PYTHONWARNINGS': 'ignore'}
 
-def command_argv(name:str, *args) -> list:
-    "How a console script runs `harmoq.cli.<name>`: `sys.exit(f())`, f reading sys.argv."
-    return [sys.executable, '-c', f'import sys; sys.argv[0] = {name!r}; from harmoq.cli import {name} as f; sys.exit(f())', *map(str, args)]
+def command_argv(name:str, *args, image_delay:float=0.) -> list:
+    "How a console script runs `harmoq.cli.<name>`: `sys.exit(f())`, f reading sys.argv; `image_delay` seconds added to each evaluated image."
+    slow = (f'import time, harmoq.evaluate as e; sr = e.super_resolve; '
+            f'e.super_resolve = lambda *a, **k: (time.sleep({image_delay}), sr(*a, **k))[1]; ') if image_delay else ''
+    return [sys.executable, '-c', f'{slow}import sys; sys.argv[0] = {name!r}; from harmoq.cli import {name} as f; sys.exit(f())', *map(str, args)]
 
 def run(name, *args, env=None, timeout=120, cwd=None):
     r = subprocess.run(command_argv(name, *args), capture_output=True, text=True, timeout=timeout, env={**ENV, **(env or {})}, cwd=cwd)
@@ -38,7 +40,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def many(tiny):
-    "The tiny model with a set of 64 crops: enough images that a Ctrl-C sent after the first lands before the last, on any machine."
+    "The tiny model with a set of 64 crops (the Ctrl-C test interrupts it after the first image)."
     d = tiny['dir']/'Many'/'HR'; d.mkdir(parents=True)
     from harmoq.core import asset_path
     photo = Image.open(asset_path('images', 'astronaut.png')).convert('RGB')
@@ -148,7 +150,7 @@ def test_quantize_help_states_real_default():
 
 # --- defect: Ctrl-C loses everything (compare) or a whole set (eval); results must be written per image and resumed --------
 def _interrupt_after_first_image(argv, result, count_images, cwd):
-    "Start `argv`, send SIGINT once `result` holds one image, return the exit status and the file's content then."
+    "Start `argv`, send SIGINT once `result` holds one image, return the exit status and the file's content then (the tests slow each image by 0.2 s, so the signal lands before the last image however loaded the machine is)."
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, cwd=cwd)
     t0, rec = time.time(), None
     while time.time() - t0 < 120 and p.poll() is None:
@@ -164,7 +166,7 @@ def _interrupt_after_first_image(argv, result, count_images, cwd):
 def test_eval_ctrl_c_keeps_images_and_resumes(many, tmp_path):
     args = ['--model', many['model'], '--scale', '2', '--sets', many['set'], '--json', tmp_path/'r.json', '--quiet']
     n = lambda rec: len(rec['results'].get('Many', {}).get('images', []))
-    code, rec = _interrupt_after_first_image(command_argv('harmoq_eval', *args), tmp_path/'r.json', n, tmp_path)
+    code, rec = _interrupt_after_first_image(command_argv('harmoq_eval', *args, image_delay=0.2), tmp_path/'r.json', n, tmp_path)
     assert code == 130 and 1 <= n(rec) < 64 and rec['results']['Many']['partial']       # a valid file with the images done
     kept = rec['results']['Many']['images']
     code, out, err = run('harmoq_eval', *args)
@@ -177,7 +179,7 @@ def test_compare_ctrl_c_keeps_results_and_resumes(tiny, tmp_path):
     args = ['--model', tiny['model'], '--scale', '2', '--sets', tiny['set'], '--methods', 'fp,minmax', '--w_bits', '8', '--a_bits', '8',
             '--json', tmp_path/'c.json', '--quiet']
     n = lambda rec: len((rec.get('fp') or {}).get('results', {}).get('Tiny', {}).get('images', []))
-    code, rec = _interrupt_after_first_image(command_argv('harmoq_compare', *args), tmp_path/'c.json', n, tmp_path)
+    code, rec = _interrupt_after_first_image(command_argv('harmoq_compare', *args, image_delay=0.2), tmp_path/'c.json', n, tmp_path)
     assert code == 130 and 1 <= n(rec) < 8
     code, out, err = run('harmoq_compare', *args)
     assert code == 0, err
