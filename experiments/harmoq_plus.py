@@ -24,6 +24,7 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'no_block': dict(block_reconstruction=False),
     'no_qdrop': dict(qdrop=0.),
     'qdrop_0.25': dict(qdrop=0.25),
+    'with_output': dict(output_steps=150),   # HarmoQ's output term (150 steps, as its cpu preset) after the reconstruction
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')

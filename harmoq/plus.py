@@ -15,7 +15,7 @@ from .data import check_calibration_data
 from .quant import QuantConfig, QuantLinear, QuantConv2d, UniformQuantizer, quantizers, check_bits
 from .calibration import batches, block_names, progress_bar
 from .baselines import Preset, get_preset
-from .abr import bound_derivatives, quant_layers
+from .abr import bound_derivatives, quant_layers, adaptive_boundary_refinement
 from .algorithm import HarmoQConfig, harmoq_calibrate_
 
 # %% auto #0
@@ -138,6 +138,7 @@ class HarmoQPlusConfig:
     warm_start: float = 0.2             # fraction of the steps without the regulariser
     harmoq_iterations: int = 1          # Algorithm 1 iterations before reconstruction
     abr_steps: int = 150                # HarmoQ's layer-wise ABR steps per layer and iteration (0: none)
+    output_steps: int = 0               # HarmoQ's output term (whole-network distillation of the bounds) after the reconstruction; 0: off
     init: str = 'dobi'
     src: bool = True
     hso: str|None = 'channel'
@@ -338,5 +339,12 @@ def harmoq_plus_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, c
             if progress: bar.set_postfix(error=f"{log['units'][name]['error_before']:.3g} -> {log['units'][name]['error_after']:.3g}")
         prev, block_prev, args_prev = b, block, args
     log['reconstruction_seconds'] = round(time.time() - t1, 1)
+    if cfg.output_steps:   # HarmoQ's output term, now on the reconstructed model (the rounding is baked; only bounds move)
+        t2 = time.time()
+        hc = HarmoQConfig(output_steps=cfg.output_steps)
+        info = adaptive_boundary_refinement(qmodel, calib, steps=0, reconstruction='output', fp_model=fp_model, output_steps=cfg.output_steps,
+                                            output_batch=hc.output_batch, output_lr=hc.output_lr, seed=cfg.seed, progress=progress)
+        log.update(output_steps=cfg.output_steps, output_loss_first=info.get('output_loss_first'), output_loss_last=info.get('output_loss_last'),
+                   output_seconds=round(time.time() - t2, 1))
     log['calib_seconds'] = round(time.time() - t0, 1)
     return log
