@@ -16,7 +16,9 @@ ENV = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT)] + [p for p in os.
 
 def command_argv(name:str, *args, image_delay:float=0.) -> list:
     "How a console script runs `harmoq.cli.<name>`: `sys.exit(f())`, f reading sys.argv; `image_delay` seconds added to each evaluated image."
-    slow = (f'import time, harmoq.evaluate as e; sr = e.super_resolve; '
+    # with image_delay (the Ctrl-C tests) the child also takes SIGINT as a terminal user's Ctrl-C even when this test runs
+    # in a background job, whose children inherit SIGINT ignored (and Python then keeps it ignored)
+    slow = (f'import time, signal, harmoq.evaluate as e; signal.signal(signal.SIGINT, signal.default_int_handler); sr = e.super_resolve; '
             f'e.super_resolve = lambda *a, **k: (time.sleep({image_delay}), sr(*a, **k))[1]; ') if image_delay else ''
     return [sys.executable, '-c', f'{slow}import sys; sys.argv[0] = {name!r}; from harmoq.cli import {name} as f; sys.exit(f())', *map(str, args)]
 
