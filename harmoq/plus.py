@@ -341,9 +341,8 @@ def harmoq_plus_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, c
     log['reconstruction_seconds'] = round(time.time() - t1, 1)
     if cfg.output_steps:   # HarmoQ's output term, now on the reconstructed model (the rounding is baked; only bounds move)
         t2 = time.time()
-        hc = HarmoQConfig(output_steps=cfg.output_steps)
         info = adaptive_boundary_refinement(qmodel, calib, steps=0, reconstruction='output', fp_model=fp_model, output_steps=cfg.output_steps,
-                                            output_batch=hc.output_batch, output_lr=hc.output_lr, seed=cfg.seed, progress=progress)
+                                            output_batch=HarmoQConfig.output_batch, output_lr=HarmoQConfig.output_lr, seed=cfg.seed, progress=progress)   # HarmoQ's defaults
         log.update(output_steps=cfg.output_steps, output_loss_first=info.get('output_loss_first'), output_loss_last=info.get('output_loss_last'),
                    output_seconds=round(time.time() - t2, 1))
     log['calib_seconds'] = round(time.time() - t0, 1)
