@@ -54,30 +54,33 @@ class FakeQuantFunction(torch.autograd.Function):
         x, lo, hi = ctx.saved_tensors
         need_x, need_lo, need_hi = ctx.needs_input_grad[:3]
         bounds = need_lo or need_hi
+        # Fewer full-size tensors than the formulas as written, with the same values: in-place steps, a negation moved
+        # after its sum (rounding is symmetric in sign, and a + (-b) is a - b), and the halving at ties applied only
+        # when a tie exists (it rarely does: where(tie, v / 2, v) is v elsewhere).
         step = (hi - lo) / ctx.n
         m = torch.maximum(x, lo)
-        xc = torch.minimum(m, hi)
-        u = xc - lo; del xc
+        u = torch.minimum(m, hi).sub_(lo)
         g_t = g * step                                      # mul: grad * other; round: straight through
         if bounds:
-            t = u / step
+            t = u.div_(step)
             gs = (g * torch.round(t)).sum_to_size(step.shape)   # mul: grad * self, reduced to step's shape
-            gs = gs + (-g_t * ((u / step) / step)).sum_to_size(step.shape)   # div: -grad * ((self / other) / other)
+            gs = gs - (g_t * t.div_(step)).sum_to_size(step.shape)   # div: -grad * ((self / other) / other)
             del t
         del u
-        g_u = g_t / step; del g_t                           # div: grad / other
+        g_u = g_t.div_(step); del g_t                       # div: grad / other
         g_lo = g_hi = g_x = None
-        if need_lo: g_lo = g.sum_to_size(lo.shape) + (-g_u).sum_to_size(lo.shape)   # add: grad; sub: -grad
-        tie = m == hi
-        if need_hi: g_hi = torch.where(tie, g_u / 2, g_u).masked_fill_(m < hi, 0).sum_to_size(hi.shape)
-        g_m = torch.where(tie, g_u / 2, g_u).masked_fill_(m > hi, 0); del g_u, tie, m
-        tie = x == lo
-        if need_x: g_x = torch.where(tie, g_m / 2, g_m).masked_fill_(x < lo, 0)
-        if need_lo: g_lo = g_lo + torch.where(tie, g_m / 2, g_m).masked_fill_(x > lo, 0).sum_to_size(lo.shape)
+        if need_lo: g_lo = g.sum_to_size(lo.shape) - g_u.sum_to_size(lo.shape)   # add: grad; sub: -grad
+        def halved(v, tie, any_tie): return torch.where(tie, v / 2, v) if any_tie else v   # max/min: half at ties
+        tie = m == hi; any_tie = bool(tie.any())
+        if need_hi: g_hi = halved(g_u.masked_fill(m < hi, 0), tie, any_tie).sum_to_size(hi.shape)
+        g_m = halved(g_u.masked_fill_(m > hi, 0), tie, any_tie); del g_u, tie, m
+        tie = x == lo; any_tie = bool(tie.any())
+        if need_x: g_x = halved(g_m.masked_fill(x < lo, 0), tie, any_tie)
+        if need_lo: g_lo = g_lo + halved(g_m.masked_fill_(x > lo, 0), tie, any_tie).sum_to_size(lo.shape)
         if bounds:
             gd = gs / ctx.n                                 # div by the number of levels
             if need_hi: g_hi = g_hi + gd
-            if need_lo: g_lo = g_lo + (-gd)
+            if need_lo: g_lo = g_lo - gd
         return g_x, g_lo, g_hi, None
 
 
