@@ -36,14 +36,15 @@ def asset_path(*parts:str) -> Path:
 
 # %% ../nbs/00_core.ipynb #523e2de5
 def _git_commit() -> str|None:
-    "`$HARMOQ_COMMIT` if set, else the commit of the harmoq source tree (with `-dirty` if it has uncommitted changes), else None."
+    "`$HARMOQ_COMMIT` if set, else the commit of the harmoq source tree (with `-dirty` if anything outside `results/` has uncommitted changes), else None."
     here = Path(harmoq.__file__).parent
     env = os.environ.get('HARMOQ_COMMIT')  # for copies of a checkout whose .git is missing or stale (e.g. a remote GPU machine)
     if env: return env
     try:
         c = subprocess.run(['git', '-C', str(here), 'rev-parse', 'HEAD'], capture_output=True, text=True, timeout=10)
         if c.returncode: return env
-        d = subprocess.run(['git', '-C', str(here), 'status', '--porcelain', '--untracked-files=no'],
+        # result files written by other runs do not make the code dirty
+        d = subprocess.run(['git', '-C', str(here), 'status', '--porcelain', '--untracked-files=no', '--', ':(top)', ':(top,exclude)results'],
                            capture_output=True, text=True, timeout=10)
         return c.stdout.strip() + ('-dirty' if d.stdout.strip() else '')
     except (OSError, subprocess.SubprocessError): return env
