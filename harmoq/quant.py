@@ -55,8 +55,9 @@ class FakeQuantFunction(torch.autograd.Function):
         need_x, need_lo, need_hi = ctx.needs_input_grad[:3]
         bounds = need_lo or need_hi
         # Fewer full-size tensors than the formulas as written, with the same values: in-place steps, a negation moved
-        # after its sum (rounding is symmetric in sign, and a + (-b) is a - b), and the halving at ties applied only
-        # when a tie exists (it rarely does: where(tie, v / 2, v) is v elsewhere).
+        # after its sum (rounding is symmetric in sign, and a + (-b) is a - b), masks as where(cond, 0, v) on the same
+        # condition tensors (so every tensor that is summed keeps the memory layout, hence the summation order, of the
+        # formulas'), and the halving at ties applied only when a tie exists (where(tie, v / 2, v) is v elsewhere).
         step = (hi - lo) / ctx.n
         m = torch.maximum(x, lo)
         u = torch.minimum(m, hi).sub_(lo)
@@ -72,11 +73,11 @@ class FakeQuantFunction(torch.autograd.Function):
         if need_lo: g_lo = g.sum_to_size(lo.shape) - g_u.sum_to_size(lo.shape)   # add: grad; sub: -grad
         def halved(v, tie, any_tie): return torch.where(tie, v / 2, v) if any_tie else v   # max/min: half at ties
         tie = m == hi; any_tie = bool(tie.any())
-        if need_hi: g_hi = halved(g_u.masked_fill(m < hi, 0), tie, any_tie).sum_to_size(hi.shape)
-        g_m = halved(g_u.masked_fill_(m > hi, 0), tie, any_tie); del g_u, tie, m
+        if need_hi: g_hi = halved(torch.where(m < hi, 0., g_u), tie, any_tie).sum_to_size(hi.shape)
+        g_m = halved(torch.where(m > hi, 0., g_u), tie, any_tie); del g_u, tie, m
         tie = x == lo; any_tie = bool(tie.any())
-        if need_x: g_x = halved(g_m.masked_fill(x < lo, 0), tie, any_tie)
-        if need_lo: g_lo = g_lo + halved(g_m.masked_fill_(x > lo, 0), tie, any_tie).sum_to_size(lo.shape)
+        if need_x: g_x = halved(torch.where(x < lo, 0., g_m), tie, any_tie)
+        if need_lo: g_lo = g_lo + halved(torch.where(x > lo, 0., g_m), tie, any_tie).sum_to_size(lo.shape)
         if bounds:
             gd = gs / ctx.n                                 # div by the number of levels
             if need_hi: g_hi = g_hi + gd
