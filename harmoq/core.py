@@ -62,11 +62,15 @@ def device_name(device:str|torch.device='cpu') -> str:
     return f'{name} ({os.cpu_count()} logical cores, {torch.get_num_threads()} torch threads)'
 
 # %% ../nbs/00_core.ipynb #bd05063e
+# the commit of the code this process imported: a long run writes its provenance at the end, when the checkout may
+# have moved on
+_IMPORTED_COMMIT = _git_commit()
+
 def provenance(device:str|torch.device='cpu', argv:list|None=None, seed:int|None=None) -> dict:
-    "How a result was made: command, commit, device, date, seed and versions."
+    "How a result was made: command, the commit of the harmoq this process imported, device, date, seed and versions."
     argv = sys.argv if argv is None else argv
     d = dict(command=' '.join([Path(argv[0]).name] + list(argv[1:])) if argv else '',
-             commit=_git_commit(), harmoq=__version__,
+             commit=_IMPORTED_COMMIT, harmoq=__version__,
              date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
              device=device_name(device), torch=torch.__version__, python=platform.python_version())
     if seed is not None: d['seed'] = seed
