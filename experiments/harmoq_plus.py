@@ -27,6 +27,8 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'with_output': dict(output_steps=150),   # HarmoQ's output term (150 steps, as its cpu preset) after the reconstruction
     'round_lr_0.1': dict(round_lr=0.1),      # rounding variables 10x faster: at 60 steps Adam moves V by at most ~0.6 at 1e-2
     'round_lr_0.1_weight_0.1': dict(round_lr=0.1, round_weight=0.1),
+    'round_lr_0.1_no_qdrop': dict(round_lr=0.1, qdrop=0.),   # the two held-out findings of the ablation and the rounding rate
+    'round_lr_0.1_no_qdrop_with_output': dict(round_lr=0.1, qdrop=0., output_steps=150),   # ... and HarmoQ's output term (its cpu preset's)
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
