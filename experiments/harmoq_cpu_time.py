@@ -41,6 +41,7 @@ def value(v):
 changes = {k: value(v) for k, v in (kv.split('=', 1) for kv in args.set.split(',') if kv)}
 
 def cpu_flags() -> str:
+    "The vector-instruction flags of this CPU (not harmoq.bench.cpu_info: the older checkouts timed here do not have it)."
     for line in Path('/proc/cpuinfo').read_text().splitlines():
         if line.startswith('flags'): return ' '.join(f for f in line.split(':', 1)[1].split() if f.startswith(('avx', 'amx', 'fma', 'sse4')))
     return ''

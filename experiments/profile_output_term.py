@@ -16,6 +16,7 @@ from harmoq.baselines import minmax, PRESETS, _bound_params
 from harmoq.data import image_files, calibration_patches
 from harmoq.calibration import distill_bounds
 from harmoq.quant import FakeQuantFunction
+from harmoq.bench import cpu_info
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--steps', type=int, default=4)

@@ -342,7 +342,8 @@ def harmoq_plus_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, c
     if cfg.output_steps:   # HarmoQ's output term, now on the reconstructed model (the rounding is baked; only bounds move)
         t2 = time.time()
         info = adaptive_boundary_refinement(qmodel, calib, steps=0, reconstruction='output', fp_model=fp_model, output_steps=cfg.output_steps,
-                                            output_batch=HarmoQConfig.output_batch, output_lr=HarmoQConfig.output_lr, seed=cfg.seed, progress=progress)   # HarmoQ's defaults
+                                            output_batch=HarmoQConfig.output_batch, output_lr=HarmoQConfig.output_lr, checkpoint=HarmoQConfig.output_checkpoint,
+                                            seed=cfg.seed, progress=progress)   # HarmoQ's cpu preset
         log.update(output_steps=cfg.output_steps, output_loss_first=info.get('output_loss_first'), output_loss_last=info.get('output_loss_last'),
                    output_seconds=round(time.time() - t2, 1))
     log['calib_seconds'] = round(time.time() - t0, 1)
