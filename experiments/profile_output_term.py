@@ -48,7 +48,7 @@ out = dict(setup=f'DAT-light x4, MinMax W3A3 bounds, distill_bounds (the output 
                  f'{args.steps} profiled steps after 2 warm-up steps',
            seconds_per_step_profiled=round(step_s, 3), self_cpu_total_s=total / 1e6,
            fake_quant_backward_share=fq_back.cpu_time_total / total, fake_quant_backward_s_per_step=fq_back.cpu_time_total / 1e6 / args.steps,
-           float_forward_s=forward_seconds(lambda: dat(x)), fake_quant_forward_no_grad_s=forward_seconds(lambda: q(x)), top_ops=ops,
+           float_forward_s=forward_seconds(lambda: dat(x)), fake_quant_forward_no_grad_s=forward_seconds(lambda: q(x)), top_ops=ops, cpu=cpu_info(),
            provenance=provenance(argv=['experiments/profile_output_term.py', '--steps', str(args.steps), '--threads', str(args.threads)], seed=1))
 
 def backward_as_written(ctx, g):
