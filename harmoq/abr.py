@@ -28,14 +28,15 @@ def bound_derivatives(v:Tensor, lo:Tensor, hi:Tensor, bits:int, ste:bool=True) -
     r = torch.round(t)
     q = r * step + lo                                   # the same operations as fake_quant, so the same values
     below, above = v < lo, v > hi
-    inside_hi = (r - t) / n if ste else r / n           # STE: LSQ term; exact: level r moves with the grid
-    inside_lo = -(r - t) / n if ste else 1 - r / n
-    zero, one = torch.zeros_like(q), torch.ones_like(q)
-    d_lo = torch.where(below, one, torch.where(above, zero, inside_lo))
-    d_hi = torch.where(above, one, torch.where(below, zero, inside_hi))
-    if ste:   # a value exactly on a bound: half the clip's gradient, as autograd splits max/min ties
-        d_lo, d_hi = d_lo + 0.5 * (v == lo), d_hi + 0.5 * (v == hi)
-    return q, d_lo, d_hi
+    if not ste:                                         # exact: level r moves with the grid
+        return q, torch.where(below, 1., torch.where(above, 0., 1 - r / n)), torch.where(above, 1., torch.where(below, 0., r / n))
+    u = (r - t) / n                                     # STE: the LSQ term, +u for hi and -u for lo
+    tie_lo, tie_hi = v == lo, v == hi
+    if tie_lo.any() or tie_hi.any():   # a value exactly on a bound: half the clip's gradient, as autograd splits max/min ties
+        return (q, torch.where(below, 1., torch.where(above, 0., -u)) + 0.5 * tie_lo,
+                torch.where(above, 1., torch.where(below, 0., u)) + 0.5 * tie_hi)
+    # without ties adding the tie term would only turn -0.0 into +0.0, which 0 - u does (u is never -0.0): same bits
+    return q, torch.where(below, 1., torch.where(above, 0., 0. - u)), torch.where(above, 1., torch.where(below, 0., u))
 
 # %% ../nbs/42_abr.ipynb #d6cbca4f
 OBJECTIVES = ('compound', 'full')
@@ -61,21 +62,23 @@ def _reduce_like(g:Tensor, bound:Tensor) -> Tensor:
     return g.sum() if bound.dim() == 0 else g.sum(1)
 
 def boundary_gradients(x:Tensor, W:Tensor, lx, ux, lw, uw, a_bits:int, w_bits:int, objective:str='compound', ste:bool=True,
-                       W_ref:Tensor|None=None) -> dict:
-    "L_total and its gradients w.r.t. the input bounds `lx, ux` (per tensor) and weight bounds `lw, uw` (per output channel), in closed form."
+                       W_ref:Tensor|None=None, parts:bool=True) -> dict:
+    "L_total and its gradients w.r.t. the input bounds `lx, ux` (per tensor) and weight bounds `lw, uw` (per output channel), in closed form; `parts`: also the activation and weight terms `act`, `weight`."
     _check_objective(objective)
     R = W if W_ref is None else W_ref
     lx, ux, lw, uw = (torch.as_tensor(b, dtype=x.dtype, device=x.device) for b in (lx, ux, lw, uw))
     qx, dlx, dux = bound_derivatives(x, lx, ux, a_bits, ste)
     qw, dlw, duw = bound_derivatives(W, _col(lw), _col(uw), w_bits, ste)
     dx, dW = qx - x, qw - R
-    act, wgt = dx @ W.T, x @ dW.T                        # the activation and weight error terms, (rows, out)
+    # the activation and weight error terms, (rows, out); the full objective needs the first only for `parts`
+    act, wgt = (dx @ W.T if parts or objective == 'compound' else None), x @ dW.T
     if objective == 'compound': e, Wq, Xq = act + wgt, W, x
     else: e, Wq, Xq = wgt + dx @ qw.T, qw, qx          # = Q(x) Q(W)^T - x R^T
     M = x.shape[0]
     gx, gw = (2 / M) * e @ Wq, (2 / M) * e.T @ Xq         # dL/dQ(x) (rows, in) and dL/dQ(W) (out, in)
-    return dict(loss=(e ** 2).sum() / M, act=(act ** 2).sum() / M, weight=(wgt ** 2).sum() / M,
-                lx=(gx * dlx).sum(), ux=(gx * dux).sum(), lw=_reduce_like(gw * dlw, lw), uw=_reduce_like(gw * duw, uw))
+    out = dict(loss=(e ** 2).sum() / M, lx=(gx * dlx).sum(), ux=(gx * dux).sum(), lw=_reduce_like(gw * dlw, lw), uw=_reduce_like(gw * duw, uw))
+    if parts: out.update(act=(act ** 2).sum() / M, weight=(wgt ** 2).sum() / M)
+    return out
 
 # %% ../nbs/42_abr.ipynb #c49d697f
 def cosine_warmup(step:int, steps:int, lr:float, lr_min:float=0., warmup:int=0) -> float:
@@ -182,14 +185,15 @@ def violation_rule(rollback, tol:float=0.01) -> Callable:
     return violated
 
 # %% ../nbs/42_abr.ipynb #ca4e6c4b
-def _layer_objective(layer, x:Tensor, objective:str, grad:str, params:list) -> Callable:
-    "`() -> (L_total, gradients, parts)` of a layer on its rows `x`, by the closed form (`'analytic'`) or autograd."
+def _layer_objective(layer, x:Tensor, objective:str, grad:str, params:list, parts:bool=True, fixed:bool=False) -> Callable:
+    "`() -> (L_total, gradients, parts)` of a layer on its rows `x`, by the closed form (`'analytic'`) or autograd; `parts=False`: no activation/weight parts; `fixed`: the layer's weight and input scale do not change between calls."
     a, w = layer.a_quant, layer.w_quant
+    tensors = _layer_tensors(layer, x) if fixed else None       # scaled rows and weights, computed once when they cannot change
     def evaluate():
-        xs, W, R = _layer_tensors(layer, x)
+        xs, W, R = tensors or _layer_tensors(layer, x)
         if grad == 'analytic':
-            with torch.no_grad(): d = boundary_gradients(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
-            return d['loss'].item(), [d['lx'], d['ux'], d['lw'], d['uw']], dict(act=d['act'].item(), weight=d['weight'].item())
+            with torch.no_grad(): d = boundary_gradients(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R, parts=parts)
+            return d['loss'].item(), [d['lx'], d['ux'], d['lw'], d['uw']], (dict(act=d['act'].item(), weight=d['weight'].item()) if parts else {})
         loss = compound_error(xs, W, a.lo, a.hi, w.lo, w.hi, a.bits, w.bits, objective, W_ref=R)
         return loss.item(), list(torch.autograd.grad(loss, params)), {}
     return evaluate
@@ -218,7 +222,8 @@ def refine_bounds(target, x:Tensor|None=None, loss_fn:Callable|None=None, steps:
     if isinstance(target, LAYER_TYPES):
         if x is None: raise HarmoqError('refine_bounds on a layer needs its input rows x')
         _check_objective(objective)
-        evaluate = _layer_objective(target, x, objective, grad, opt.params)
+        # the parts only matter to a rollback rule that reads them; without a rebalance hook nothing changes the layer's tensors
+        evaluate = _layer_objective(target, x, objective, grad, opt.params, parts=rollback == 'balance' or callable(rollback), fixed=rebalance is None)
     else:
         if loss_fn is None: raise HarmoqError('refine_bounds on quantizers needs loss_fn, a closure returning the loss (or a dict with "loss")')
         evaluate = _closure_objective(loss_fn, opt.params)

@@ -20,9 +20,9 @@ from .imdn import IMDModule
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['FEATURE_LOSSES', 'batches', 'progress_bar', 'full_precision', 'calibration_pass', 'observe_activations',
-           'feature_rows', 'Capture', 'capture_inputs', 'block_names', 'checkpointed', 'return_freed_memory',
-           'distill_bounds']
+__all__ = ['FEATURE_LOSSES', 'TEACHER_CACHE_BYTES', 'batches', 'progress_bar', 'full_precision', 'calibration_pass',
+           'observe_activations', 'feature_rows', 'Capture', 'capture_inputs', 'block_names', 'checkpointed',
+           'return_freed_memory', 'teacher_targets', 'distill_bounds']
 
 # %% ../nbs/31_calibration.ipynb #d7b4e821
 def batches(x:Tensor, batch_size:int):
@@ -185,6 +185,21 @@ def return_freed_memory():
         import ctypes; ctypes.CDLL('libc.so.6').mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
 
+TEACHER_CACHE_BYTES = 2**29   # keep the full-precision targets of every patch when they fit in this (the cpu preset's: about 80 MiB)
+
+@torch.no_grad()
+def teacher_targets(fp_model:nn.Module, calib:Tensor, names:list, batch_size:int=4, max_bytes:int=TEACHER_CACHE_BYTES):
+    "`(outputs, {block: outputs})` of `fp_model` on every patch of `calib`, computed once in batches; None when they would take more than `max_bytes`."
+    dev, outs, feats = _device(fp_model), [], {n: [] for n in names}
+    with Capture(fp_model, names, 'output', max_rows=None) as cap:
+        for i, b in enumerate(batches(calib, batch_size)):
+            cap.data = {n: [] for n in names}
+            outs.append(fp_model(b.to(dev)))
+            for n in names: feats[n].append(cap.data[n][0])
+            if i == 0 and sum(t[0].numel() * t[0].element_size() for t in [outs] + list(feats.values())) / len(b) * len(calib) > max_bytes:
+                return None
+    return torch.cat(outs), {n: torch.cat(v) for n, v in feats.items()}
+
 def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:list, steps:int, batch_size:int=4,
                    lr:float=1e-2, lr_min:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
                    betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, checkpoint:bool=True,
@@ -206,18 +221,25 @@ def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:li
     qs = [q for _, q in quantizers(qmodel)]
     hist = []
     try:
+        # the teacher's outputs do not change: compute them once per patch rather than once per draw (up to float rounding,
+        # which depends on the batch a patch is computed in, the same targets)
+        cached = teacher_targets(fp_model, calib, names, batch_size)
         with Capture(qmodel, names, 'output', max_rows=None, detach=not feature_grad) as qcap, Capture(fp_model, names, 'output', max_rows=None) as fcap, \
              checkpointed(qmodel, block_names(qmodel) if checkpoint and hasattr(qmodel, 'arch') else []):
             bar = progress_bar(range(steps), progress, desc=f'distilling bounds ({feature_loss})')
             for step in bar:
-                x = calib[torch.randperm(len(calib), generator=gen)[:batch_size]].to(dev)
+                idx = torch.randperm(len(calib), generator=gen)[:batch_size]
+                x = calib[idx].to(dev)
                 for c in (qcap, fcap): c.data = {n: [] for n in names}
-                with torch.no_grad(): y = fp_model(x)
+                if cached is None:
+                    with torch.no_grad(): y = fp_model(x)
+                    feats = {n: fcap.data[n][0] for n in names}
+                else: y, feats = cached[0][idx.to(dev)], {n: cached[1][n][idx.to(dev)] for n in names}
                 loss = (qmodel(x) - y).abs().mean()
-                for n in names: loss = loss + feature_weight * floss(qcap.data[n][0], fcap.data[n][0])
+                for n in names: loss = loss + feature_weight * floss(qcap.data[n][0], feats[n])
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
-                del y; qcap.data = fcap.data = {}  # free the targets and features before the optimiser step
+                del y, feats; qcap.data = fcap.data = {}  # free the targets and features before the optimiser step
                 opt.step(); sched.step()
                 for q in qs: q.project_()
                 hist.append(loss.item())

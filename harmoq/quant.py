@@ -15,8 +15,8 @@ from .layers import MatMul
 from .models import ARCHITECTURES, save_checkpoint
 
 # %% auto #0
-__all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'FakeQuantFunction', 'check_bits', 'UniformQuantizer', 'Observer',
-           'QuantLinear', 'QuantConv2d', 'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_',
+__all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'FakeQuantFunction', 'check_bits', 'UniformQuantizer', 'random_subset',
+           'Observer', 'QuantLinear', 'QuantConv2d', 'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_',
            'quantize_model', 'describe_quantization', 'quantizers', 'set_quant_mode', 'quantized_module_names',
            'save_quantized', 'quantized_from_state_dict']
 
@@ -178,6 +178,19 @@ def _fast_fake_quant(x:Tensor, lo:Tensor, hi:Tensor, bits:int, channels:int|None
     from harmoq.kernels.fake_quant import fake_quant_triton
     return fake_quant_triton(x, lo, hi, bits)
 
+# %% ../nbs/30_quant.ipynb #d4c6de0a
+def random_subset(n:int, m:int, generator:torch.Generator|None=None) -> Tensor:
+    "`min(m, n)` distinct indices drawn uniformly at random from `range(n)`, in random order (a uniform sample without replacement)."
+    m = min(m, n)
+    if 8 * m > n: return torch.randperm(n, generator=generator)[:m]   # dense: a permutation costs little more than the draws
+    kept = torch.empty(0, dtype=torch.long)
+    while len(kept) < m:   # n >= 8m: about one draw in ten repeats, so one round almost always suffices
+        draws = torch.cat([kept, torch.randint(n, (m - len(kept) + m // 4 + 16,), generator=generator)])
+        uniq, inv = torch.unique(draws, return_inverse=True)
+        first = torch.full((len(uniq),), len(draws)).scatter_reduce_(0, inv, torch.arange(len(draws)), 'amin')
+        kept = draws[first.sort().values]     # the first draw of each index, in draw order
+    return kept[:m]
+
 # %% ../nbs/30_quant.ipynb #67d1077d
 class Observer:
     "Running min/max and a bounded uniform random sample of the values seen."
@@ -194,8 +207,8 @@ class Observer:
         if self.sample.numel() + n <= K: self.sample = torch.cat([self.sample, x])
         else:  # keep each value with probability K / total: draw from old and new in proportion
             m = min(n, round(K * n / (self.seen + n)))
-            new = x[torch.randperm(n, generator=self.gen)[:m]]
-            old = self.sample[torch.randperm(self.sample.numel(), generator=self.gen)[:K - m]]
+            new = x[random_subset(n, m, self.gen)]
+            old = self.sample[random_subset(self.sample.numel(), K - m, self.gen)]
             self.sample = torch.cat([old, new])
         self.seen += n
 
