@@ -185,7 +185,7 @@ def return_freed_memory():
         import ctypes; ctypes.CDLL('libc.so.6').mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError): pass
 
-TEACHER_CACHE_BYTES = 2**29   # keep the full-precision targets of every patch when they fit in this (the cpu preset's: about 80 MiB)
+TEACHER_CACHE_BYTES = 2**29   # keep the full-precision targets of every patch when they fit in this
 
 @torch.no_grad()
 def teacher_targets(fp_model:nn.Module, calib:Tensor, names:list, batch_size:int=4, max_bytes:int=TEACHER_CACHE_BYTES):
