@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_quant.ipynb #610c456f
 from __future__ import annotations
-import copy, math
+import copy, math, os, warnings
 from dataclasses import dataclass, field, asdict
 from typing import Callable
 import torch
@@ -15,10 +15,10 @@ from .layers import MatMul
 from .models import ARCHITECTURES, save_checkpoint
 
 # %% auto #0
-__all__ = ['FULL_PRECISION', 'RoundSTE', 'fake_quant', 'FakeQuantFunction', 'check_bits', 'UniformQuantizer', 'random_subset',
-           'Observer', 'QuantLinear', 'QuantConv2d', 'QuantMatMul', 'QuantConfig', 'default_filter', 'quantize_model_',
-           'quantize_model', 'describe_quantization', 'quantizers', 'set_quant_mode', 'quantized_module_names',
-           'save_quantized', 'quantized_from_state_dict']
+__all__ = ['FUSED_GRADIENT_MIN_NUMEL', 'FULL_PRECISION', 'RoundSTE', 'fake_quant', 'FakeQuantFunction', 'fake_quant_grads',
+           'check_bits', 'UniformQuantizer', 'random_subset', 'Observer', 'QuantLinear', 'QuantConv2d', 'QuantMatMul',
+           'QuantConfig', 'default_filter', 'quantize_model_', 'quantize_model', 'describe_quantization', 'quantizers',
+           'set_quant_mode', 'quantized_module_names', 'save_quantized', 'quantized_from_state_dict']
 
 # %% ../nbs/30_quant.ipynb #ffda1fac
 class RoundSTE(torch.autograd.Function):
@@ -35,8 +35,10 @@ def fake_quant(x:Tensor, lo:Tensor, hi:Tensor, bits:int) -> Tensor:
     return RoundSTE.apply((xc - lo) / step) * step + lo
 
 # %% ../nbs/30_quant.ipynb #14c38fb2
+FUSED_GRADIENT_MIN_NUMEL = 2 ** 16    # per-tensor inputs this large get the fused backward of the next section
+
 class FakeQuantFunction(torch.autograd.Function):
-    "`fake_quant` with the gradients autograd gives it (STE through the rounding, halved at ties of the clamps), bit for bit, keeping only the input for backward and computing the forward in place on one buffer."
+    "`fake_quant` with the gradients autograd gives it (STE through the rounding, halved at ties of the clamps), keeping only the input for backward and computing the forward in place on one buffer: bit for bit, except the bound gradients of large per-tensor inputs (one fused pass, equal up to float rounding)."
     @staticmethod
     def forward(ctx, x, lo, hi, bits):
         n = 2 ** bits - 1
@@ -53,6 +55,9 @@ class FakeQuantFunction(torch.autograd.Function):
         # so the gradients are the ones autograd computes, bit for bit
         x, lo, hi = ctx.saved_tensors
         need_x, need_lo, need_hi = ctx.needs_input_grad[:3]
+        if lo.numel() == 1 and hi.numel() == 1 and x.numel() >= FUSED_GRADIENT_MIN_NUMEL:
+            fused = _fused_fake_quant_grads(x, lo, hi, g, ctx.n)    # large per-tensor inputs: one fused pass (see below)
+            if fused is not None: return tuple(v if need else None for v, need in zip(fused, (need_x, need_lo, need_hi))) + (None,)
         bounds = need_lo or need_hi
         # Fewer full-size tensors than the formulas as written, with the same values: in-place steps, a negation moved
         # after its sum (rounding is symmetric in sign, and a + (-b) is a - b), masks as where(cond, 0, v) on the same
@@ -84,6 +89,31 @@ class FakeQuantFunction(torch.autograd.Function):
             if need_lo: g_lo = g_lo - gd
         return g_x, g_lo, g_hi, None
 
+
+# %% ../nbs/30_quant.ipynb #a0cf5464
+def fake_quant_grads(x:Tensor, lo:Tensor, hi:Tensor, g:Tensor, n:int) -> tuple[Tensor, Tensor, Tensor]:
+    "Gradients `(dx, dlo, dhi)` of `fake_quant` with `n` steps and per-tensor bounds, for the output gradient `g`: the straight-through estimator, halved at ties of the clamps as autograd does."
+    step = (hi - lo) / n
+    t = (torch.clamp(x, lo, hi) - lo) / step
+    gd = (g * (torch.round(t) - t)).sum() / n        # d out / d step through the rounding, times d step / d hi
+    a_lo = torch.where(x < lo, 1., torch.where(x == lo, 0.5, 0.))   # the share of g that the clamp at lo sends to lo
+    a_hi = torch.where(x > hi, 1., torch.where(x == hi, 0.5, 0.))
+    # (g * step) / step, not g: the chain rule of t's division and the output's product as autograd evaluates it
+    return (g * step / step) * (1 - a_lo - a_hi), (g * a_lo).sum() - gd, (g * a_hi).sum() + gd
+
+_compiled_grads = dict(fn=None, failed=None)
+
+def _fused_fake_quant_grads(x, lo, hi, g, n):
+    "`fake_quant_grads` compiled (on flat views), shaped like `x`, `lo`, `hi`; None when compiling is off or failed here."
+    if os.environ.get('HARMOQ_COMPILE', '1') == '0' or _compiled_grads['failed']: return None
+    if _compiled_grads['fn'] is None: _compiled_grads['fn'] = torch.compile(fake_quant_grads, dynamic=True)
+    try: gx, glo, ghi = _compiled_grads['fn'](x.reshape(-1), lo.reshape(()), hi.reshape(()), g.reshape(-1), n)
+    except Exception as e:     # no compiler, an unsupported platform: keep the eager backward for the rest of the process
+        _compiled_grads['failed'] = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
+        warnings.warn(f"harmoq: torch.compile failed ({_compiled_grads['failed'][:200]}); fake-quant gradients use the slower "
+                      "eager backward (same values). Set HARMOQ_COMPILE=0 to skip the attempt.", RuntimeWarning, stacklevel=2)
+        return None
+    return gx.view(x.shape), glo.reshape(lo.shape), ghi.reshape(hi.shape)
 
 # %% ../nbs/30_quant.ipynb #7f7985e9
 FULL_PRECISION = 32
