@@ -58,6 +58,12 @@ def held_out(model) -> dict:
     return dict(psnr=statistics.mean(psnr(a, h, 4) for a, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(a, f, 4) for a, f in zip(sr, fp_sr)))
 
 cfg = HarmoQConfig.preset('cpu', w_bits=3, a_bits=3, **changes)
+def compile_cache() -> bool | None:
+    "Whether torch.compile's kernel cache held anything when the run started (code that compiles pays for it only on a cold cache)."
+    try: from torch._inductor.runtime.cache_dir_utils import cache_dir
+    except ImportError: return None
+    return Path(cache_dir()).is_dir() and any(Path(cache_dir()).iterdir())
+warm_cache = compile_cache()
 load = os.getloadavg()
 t0 = time.time()
 qm, log = quantize(dat, lr_cal, cfg)
@@ -67,7 +73,8 @@ its = info.get('iterations', [])
 phases = dict(hso_and_init=info.get('init_seconds'), src=sum(r.get('src_seconds', 0) for r in its), abr=sum(r.get('abr_seconds', 0) for r in its),
               output=info.get('output_seconds'), calibration=info.get('calib_seconds'), quantize_wall=round(wall, 1))
 row = dict(held_out(qm), seconds=phases, peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), iterations=len(its), changes=changes, harmoq_file=harmoq.__file__,
-           load_average_before=load, load_average_after=os.getloadavg(), cpu_flags=cpu_flags(), config=log.get('config', info.get('config')),
+           load_average_before=load, load_average_after=os.getloadavg(), cpu_flags=cpu_flags(), compile_cache_warm=warm_cache,
+           compile=os.environ.get('HARMOQ_COMPILE', '1') != '0', config=log.get('config', info.get('config')),
            provenance=provenance(argv=['experiments/harmoq_cpu_time.py', '--label', args.label] + (['--set', args.set] if args.set else [])
                                  + ['--threads', str(args.threads)], seed=cfg.seed))
 out = json.loads(path.read_text()) if path.exists() else out
