@@ -314,7 +314,8 @@ def _old_abr_arguments(reconstruction, objective:str, kw:dict) -> tuple:
 def adaptive_boundary_refinement(qmodel:nn.Module, calib:Tensor, steps:int=300, reconstruction:str|None=None, fp_model:nn.Module|None=None,
                                  warmup:int|None=None, max_rows:int=2048, batch_size:int=8, objective:str='compound',
                                  rebalance:Callable|None=None, output_steps:int=150, output_batch:int=4, output_lr:float=1e-2,
-                                 feature_weight:float=5.0, checkpoint:bool=True, seed:int=0, progress:bool=False, **refine_kw) -> dict:
+                                 feature_weight:float=5.0, feature_grad:bool=False, checkpoint:bool=True, seed:int=0, progress:bool=False,
+                                 **refine_kw) -> dict:
     "HarmoQ's Step 3 on a calibrated `qmodel`, in place: refine every quantized layer's bounds on its inputs (layer error `objective`), then optionally a `reconstruction` term."
     reconstruction, objective = _old_abr_arguments(reconstruction, objective, refine_kw)
     if reconstruction not in RECONSTRUCTIONS: raise HarmoqError(f"reconstruction must be None, 'output' or 'block', not {reconstruction!r}")
@@ -339,7 +340,8 @@ def adaptive_boundary_refinement(qmodel:nn.Module, calib:Tensor, steps:int=300, 
     if reconstruction:
         params = [p for _, q in quantizers(qmodel) for p in q.parameters()]
         hist = distill_bounds(qmodel, fp_model, calib, params, output_steps, output_batch, lr=output_lr, feature_weight=feature_weight,
-                              feature_loss='2dquant' if reconstruction == 'output' else 'nmse', checkpoint=checkpoint, seed=seed, progress=progress)
+                              feature_loss='2dquant' if reconstruction == 'output' else 'nmse', feature_grad=feature_grad, checkpoint=checkpoint,
+                              seed=seed, progress=progress)
         info.update(output_steps=len(hist), output_batch=output_batch, output_loss_first=hist[0] if hist else None,
                     output_loss_last=hist[-1] if hist else None)
     info['calib_seconds'] = round(time.time() - t0, 1)

@@ -47,6 +47,7 @@ class HarmoQConfig:
     output_batch: int = 2               # patches per output-term step (the cpu preset's 2: nbs/44 times it)
     output_lr: float = 1e-2
     output_checkpoint: bool = False     # recompute each block in the output term's backward: same values, less memory, slower
+    output_feature_grad: bool = False   # let the output term's feature loss move the bounds (False: the known bug of nbs/31, as committed)
     max_rows: int = 2048                # captured input rows per layer
     batch_size: int = 8
     calib_preset: str = 'cpu'           # harmoq.baselines preset used by the initial bound rule (DOBI candidates, samples)
@@ -152,7 +153,8 @@ def harmoq_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config
     if cfg.reconstruction:
         t3 = time.time()
         info = adaptive_boundary_refinement(qmodel, calib, steps=0, reconstruction=cfg.reconstruction, fp_model=fp_model, output_steps=cfg.output_steps,
-                                            output_batch=cfg.output_batch, output_lr=cfg.output_lr, checkpoint=cfg.output_checkpoint, seed=cfg.seed,
+                                            output_batch=cfg.output_batch, output_lr=cfg.output_lr, feature_grad=cfg.output_feature_grad,
+                                            checkpoint=cfg.output_checkpoint, seed=cfg.seed,
                                             progress=progress)
         log.update(output_steps=info.get('output_steps'), output_loss_first=info.get('output_loss_first'), output_loss_last=info.get('output_loss_last'),
                    output_seconds=round(time.time() - t3, 1), L_total_after_output=total_error(qmodel, X, cfg.layer_objective))
