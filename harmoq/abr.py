@@ -314,7 +314,7 @@ def _old_abr_arguments(reconstruction, objective:str, kw:dict) -> tuple:
 def adaptive_boundary_refinement(qmodel:nn.Module, calib:Tensor, steps:int=300, reconstruction:str|None=None, fp_model:nn.Module|None=None,
                                  warmup:int|None=None, max_rows:int=2048, batch_size:int=8, objective:str='compound',
                                  rebalance:Callable|None=None, output_steps:int=150, output_batch:int=4, output_lr:float=1e-2,
-                                 feature_weight:float=5.0, feature_grad:bool=False, checkpoint:bool=True, seed:int=0, progress:bool=False,
+                                 feature_weight:float=5.0, feature_grad:bool=True, checkpoint:bool=True, seed:int=0, progress:bool=False,
                                  **refine_kw) -> dict:
     "HarmoQ's Step 3 on a calibrated `qmodel`, in place: refine every quantized layer's bounds on its inputs (layer error `objective`), then optionally a `reconstruction` term."
     reconstruction, objective = _old_abr_arguments(reconstruction, objective, refine_kw)

@@ -40,14 +40,14 @@ class HarmoQConfig:
     abr_steps: int = 150                # Adam steps per layer and iteration
     abr_lr: float = 1e-2
     layer_objective: str = 'full'       # 'full' (Q(W')Q(x) - W x) or 'compound' (the paper's W dx + dW x)
-    iterations: int = 1                 # outer iterations of Algorithm 1 (at most); the cpu preset's 1 was chosen on held-out patches (nbs/44)
+    iterations: int = 2                 # outer iterations of Algorithm 1 (at most); the cpu preset's schedule was chosen on held-out patches (nbs/44)
     tol: float = 1e-4                   # stop when |L - L_prev| <= tol * L_prev
     reconstruction: str|None = 'output'  # None, 'output' (2DQuant's DQC loss) or 'block'
-    output_steps: int = 150
+    output_steps: int = 225
     output_batch: int = 2               # patches per output-term step (the cpu preset's 2: nbs/44 times it)
     output_lr: float = 1e-2
     output_checkpoint: bool = False     # recompute each block in the output term's backward: same values, less memory, slower
-    output_feature_grad: bool = False   # let the output term's feature loss move the bounds (False: the known bug of nbs/31, as committed)
+    output_feature_grad: bool = True    # the output term's feature loss moves the bounds (False: the bug fixed on 2026-12-02, nbs/31)
     max_rows: int = 2048                # captured input rows per layer
     batch_size: int = 8
     calib_preset: str = 'cpu'           # harmoq.baselines preset used by the initial bound rule (DOBI candidates, samples)

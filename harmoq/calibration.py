@@ -203,8 +203,8 @@ def teacher_targets(fp_model:nn.Module, calib:Tensor, names:list, batch_size:int
 def distill_bounds(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, params:list, steps:int, batch_size:int=4,
                    lr:float=1e-2, lr_min:float=0., feature_weight:float=5.0, feature_loss:str='2dquant',
                    betas:tuple=(0.9, 0.999), seed:int=0, log_every:int=0, progress:bool=False, checkpoint:bool=True,
-                   feature_grad:bool=False, **old) -> list:
-    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step. `checkpoint`: recompute each block's activations in backward (less memory, same result). `feature_grad`: let the feature term have a gradient (off by default: the known bug, kept so that every committed number reproduces)."
+                   feature_grad:bool=True, **old) -> list:
+    "Adam (learning rate `lr`, cosine to `lr_min`) on `params` (quantizer bounds) so that `qmodel` imitates `fp_model` on the `calib` patches; returns the loss of each step. `checkpoint`: recompute each block's activations in backward (less memory, same result). `feature_grad=False`: the feature term adds to the loss but not to its gradient (the bug of every result before 2026-12-02, kept to reproduce them)."
     lr, lr_min = _renamed_rates(old, lr, lr_min)
     if steps <= 0 or not params: return []
     if feature_loss not in FEATURE_LOSSES: raise HarmoqError(f'unknown feature loss {feature_loss!r}: {", ".join(FEATURE_LOSSES)}')
