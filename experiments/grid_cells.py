@@ -1,0 +1,75 @@
+#!/usr/bin/env python
+"""The grid of the paper's Table 1 as far as a CPU allows (issue 17), one `harmoq_eval` file per cell, in the order
+of what each CPU-hour buys: IMDN x4 (every method, cheap), DAT-light x3 on Set5 (every method), then Set14 and B100
+added to the same files, DAT-light x2 on Set14/B100 and Urban100 x4 (2DQuant, HarmoQ, HarmoQ+).
+
+Each cell writes results/grid/{model}_x{scale}_{method}_w{b}a{b}.json (cpu preset, seed 0, calibrated on SunHays80,
+a stand-in for DIV2K) after every image. A file computed by other code (experiments/stale_results.py's test) is
+moved to results/grid/stale/ and recomputed; a file from today's code is kept and only its missing sets are
+evaluated, so the runner resumes where it stopped, across sessions. Adding sets to a file calibrates again with
+the same seed and settings; the file then records the kept sets under `reused`.
+
+    HARMOQ_DATA=/path/to/data python experiments/grid_cells.py                # every phase, in order
+    HARMOQ_DATA=/path/to/data python experiments/grid_cells.py --phases imdn --dry-run
+"""
+import argparse, json, shlex, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / 'experiments'))
+from goal_cells import same_code   # noqa: E402
+
+EVERY = ('minmax', 'percentile', 'dobi', '2dquant', 'dbdc_pac', 'harmoq', 'harmoq+')
+BEST = ('2dquant', 'harmoq', 'harmoq+')
+BITS = (4, 3, 2)
+PHASES = {   # name: [(model, scale, method, bits, sets)], run in this order
+    'imdn': [('imdn', 4, m, b, 'Set5,Set14') for b in BITS for m in EVERY],
+    'x3-set5': [('dat-light', 3, m, b, 'Set5') for b in BITS for m in EVERY],
+    'x3': [('dat-light', 3, m, b, 'Set5,Set14,B100') for b in BITS for m in EVERY],
+    'x2': [('dat-light', 2, m, b, 'Set5,Set14,B100') for b in BITS for m in BEST],
+    'urban100': [('dat-light', 4, m, b, 'Urban100') for b in (4, 2) for m in BEST],
+}
+
+
+def path_of(model: str, scale: int, method: str, bits: int) -> Path:
+    return ROOT / 'results' / 'grid' / f"{model}_x{scale}_{method.replace('+', 'plus')}_w{bits}a{bits}.json"
+
+
+def complete(path: Path, sets: str) -> bool:
+    "Every set of `sets` is in the file, with all its images."
+    res = json.loads(path.read_text()).get('results', {})
+    return all(res.get(s) and not res[s].get('partial') for s in sets.split(','))
+
+
+def model_arg(model: str) -> str:
+    "IMDN's official weights come from $HARMOQ_WEIGHTS (evaluation only, never shipped)."
+    if model != 'imdn': return model
+    import os
+    return str(Path(os.environ.get('HARMOQ_WEIGHTS', '../shared/weights')) / 'IMDN_x4.pth')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--phases', default=','.join(PHASES), help=f"comma-separated phases (default: all): {', '.join(PHASES)}")
+    ap.add_argument('--dry-run', action='store_true', help='print the commands only')
+    args = ap.parse_args()
+    for phase in args.phases.split(','):
+        for model, scale, method, bits, sets in PHASES[phase]:
+            path = path_of(model, scale, method, bits)
+            same = path.exists() and same_code(path)
+            if same and complete(path, sets): print('current:', path.relative_to(ROOT), sets, flush=True); continue
+            if path.exists() and same:   # keep its finished sets: the evaluation reuses them and adds the others
+                sets = ','.join(dict.fromkeys(list(json.loads(path.read_text())['results']) + sets.split(',')))
+            cmd = ['harmoq_eval', '--model', model_arg(model), '--scale', str(scale), '--sets', sets, '--method', method,
+                   '--w_bits', str(bits), '--a_bits', str(bits), '--preset', 'cpu', '--device', 'cpu', '--quiet',
+                   '--json', str(path.relative_to(ROOT))]
+            print(shlex.join(cmd), flush=True)
+            if args.dry_run: continue
+            if path.exists() and not same:   # computed by other code: kept for the record, out of the resume logic
+                (path.parent / 'stale').mkdir(parents=True, exist_ok=True)
+                path.rename(path.parent / 'stale' / path.name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+if __name__ == '__main__': main()
