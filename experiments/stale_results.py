@@ -121,9 +121,15 @@ def console_scripts() -> dict:
     return out
 
 
+def split_command(command: str) -> list:
+    "The argv of a recorded command; commands recorded unquoted (an apostrophe in an argument) split on spaces."
+    try: return shlex.split(command or '')
+    except ValueError: return (command or '').split()
+
+
 def dependencies(command: str) -> frozenset | None:
     "The harmoq modules the recorded `command` runs (None: unknown, e.g. a notebook cell: all modules count)."
-    argv = shlex.split(command or '')
+    argv = split_command(command)
     if not argv: return None
     scripts = console_scripts()
     if argv[0] in scripts: return closure(scripts[argv[0]])
@@ -168,7 +174,7 @@ def status(path: Path) -> dict:
 def rerun_command(row: dict) -> list | None:
     "The argv that recomputes a file, if its recorded command is a harmoq command or an experiments/ script."
     if len(row['commands']) != 1: return None
-    argv = shlex.split(row['commands'][0])
+    argv = split_command(row['commands'][0])
     if not argv: return None
     if argv[0] in COMMANDS: return argv
     script = ROOT / 'experiments' / Path(argv[0]).name
