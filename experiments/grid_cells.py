@@ -6,8 +6,9 @@ added to the same files, DAT-light x2 on Set14/B100 and Urban100 x4 (2DQuant, Ha
 Each cell writes results/grid/{model}_x{scale}_{method}_w{b}a{b}.json (cpu preset, seed 0, calibrated on SunHays80,
 a stand-in for DIV2K) after every image. A file computed by other code (experiments/stale_results.py's test) is
 moved to results/grid/stale/ and recomputed; a file from today's code is kept and only its missing sets are
-evaluated, so the runner resumes where it stopped, across sessions. Adding sets to a file calibrates again with
-the same seed and settings; the file then records the kept sets under `reused`.
+evaluated, so the runner resumes where it stopped, across sessions. A later phase that asks a finished file for more
+sets (DAT-light x3: Set5 first, then Set5, Set14 and B100) moves it to results/grid/first_pass/ and evaluates all its
+sets from one calibration, so the two Set5 numbers check that a calibration repeats (same code, seed and machine).
 
     HARMOQ_DATA=/path/to/data python experiments/grid_cells.py                # every phase, in order
     HARMOQ_DATA=/path/to/data python experiments/grid_cells.py --phases imdn --dry-run
@@ -58,16 +59,21 @@ def main():
             path = path_of(model, scale, method, bits)
             same = path.exists() and same_code(path)
             if same and complete(path, sets): print('current:', path.relative_to(ROOT), sets, flush=True); continue
-            if path.exists() and same:   # keep its finished sets: the evaluation reuses them and adds the others
-                sets = ','.join(dict.fromkeys(list(json.loads(path.read_text())['results']) + sets.split(',')))
+            aside = None   # where an existing file goes before the run: kept for the record, out of harmoq_eval's resume logic
+            if path.exists() and not same: aside = 'stale'   # computed by other code
+            elif path.exists():
+                res = json.loads(path.read_text())['results']
+                if any(r.get('partial') for r in res.values()):   # an interrupted run: harmoq_eval resumes it, keeping its finished images
+                    sets = ','.join(dict.fromkeys(list(res) + sets.split(',')))
+                else: aside = 'first_pass'   # a finished first pass (Set5 only): all sets again, from one calibration
             cmd = ['harmoq_eval', '--model', model_arg(model), '--scale', str(scale), '--sets', sets, '--method', method,
                    '--w_bits', str(bits), '--a_bits', str(bits), '--preset', 'cpu', '--device', 'cpu', '--quiet',
                    '--json', str(path.relative_to(ROOT))]
-            print(shlex.join(cmd), flush=True)
+            print(shlex.join(cmd) + (f'   (the file before goes to {aside}/)' if aside else ''), flush=True)
             if args.dry_run: continue
-            if path.exists() and not same:   # computed by other code: kept for the record, out of the resume logic
-                (path.parent / 'stale').mkdir(parents=True, exist_ok=True)
-                path.rename(path.parent / 'stale' / path.name)
+            if aside:
+                (path.parent / aside).mkdir(parents=True, exist_ok=True)
+                path.rename(path.parent / aside / path.name)
             path.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(cmd, check=True, cwd=ROOT)
 
