@@ -9,14 +9,13 @@ results/harmoq_plus/heldout_dat-light_x<scale>_w<b>a<b>.json, written when it fi
 """
 import argparse, json, statistics, time, torch
 from pathlib import Path
-from harmoq.core import provenance, write_json, data_root
-from harmoq.data import image_files, calibration_patches
+from harmoq.core import provenance, write_json
+from harmoq.data import calibration_patches
 from harmoq.baselines import PRESETS
-from harmoq.calibration import batches
-from harmoq.metrics import psnr
 from harmoq.models import load_model
 from harmoq.methods import quantize
 from harmoq.plus import HarmoQPlusConfig
+from heldout import sunhays_split, HeldOut   # experiments/heldout.py (run from the repository root: python experiments/...)
 
 RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'harmoq+': dict(),
@@ -42,15 +41,10 @@ args = ap.parse_args()
 torch.set_num_threads(args.threads)
 s = args.scale
 dat = load_model('dat-light', s).eval()
-files = image_files(data_root() / 'calib' / 'SunHays80')
-cal_files, held_files = [f for i, f in enumerate(files) if i % 5], files[::5]
+cal_files, held_files = sunhays_split()
 preset = PRESETS['cpu']
 lr_cal, _ = calibration_patches(cal_files, preset.patches, preset.patch * s, s, seed=preset.seed)
-lr_held, hr_held = calibration_patches(held_files, 16, 48 * s, s, seed=1)
-with torch.no_grad(): fp_sr = torch.cat([dat(b) for b in batches(lr_held, 4)])
-def held_out(model) -> dict:
-    with torch.no_grad(): sr = torch.cat([model(b) for b in batches(lr_held, 4)])
-    return dict(psnr=statistics.mean(psnr(a, h, s) for a, h in zip(sr, hr_held)), psnr_vs_fp=statistics.mean(psnr(a, f, s) for a, f in zip(sr, fp_sr)))
+held_out = HeldOut(dat, s, held_files).score
 path = Path(args.json or f'results/harmoq_plus/heldout_dat-light_x{s}_w{args.bits}a{args.bits}.json')
 out = json.loads(path.read_text()) if path.exists() else dict(runs={})
 out.update(fp=held_out(dat), bits=args.bits, scale=s,
