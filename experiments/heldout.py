@@ -40,3 +40,16 @@ def probe_setup(ap, bits: int) -> tuple:
     args = ap.parse_args()
     torch.set_num_threads(2)
     return (args, args.scale, args.bits, load_model('dat-light', args.scale).eval(), *sunhays_split())
+
+
+def texture(lr: torch.Tensor) -> torch.Tensor:
+    "Mean absolute difference of neighbouring pixels of each LR image's channel mean: `(n,)` (edges and texture)."
+    y = lr.mean(-3)
+    return (y[..., 1:, :] - y[..., :-1, :]).abs().mean((-2, -1)) + (y[..., :, 1:] - y[..., :, :-1]).abs().mean((-2, -1))
+
+
+def textured_patches(files: list, n: int, hr_side: int, scale: int, seed: int, pool: int = 4) -> tuple:
+    "The `n` most textured (`texture`) of `pool * n` seeded patches: `(lr, hr)`."
+    lr, hr = calibration_patches(files, pool * n, hr_side, scale, seed=seed)
+    keep = texture(lr).argsort(descending=True)[:n].sort().values
+    return lr[keep], hr[keep]
