@@ -15,10 +15,11 @@ def sunhays_split() -> tuple[list, list]:
 
 
 class HeldOut:
-    "16 held-out LR patches of `side` pixels at `scale`, and the full-precision network's output on them."
-    def __init__(self, net, scale: int, files: list, side: int = 48, n: int = 16, seed: int = 1):
+    "16 held-out LR patches of `side` pixels at `scale` (`textured`: the 16 most textured of 128, seed 2), and the full-precision network's output on them."
+    def __init__(self, net, scale: int, files: list, side: int = 48, n: int = 16, seed: int = 1, textured: bool = False):
         self.scale = scale
-        self.lr, self.hr = calibration_patches(files, n, side * scale, scale, seed=seed)
+        if textured: self.lr, self.hr = textured_patches(files, n, side * scale, scale, seed=2, pool=8)
+        else: self.lr, self.hr = calibration_patches(files, n, side * scale, scale, seed=seed)
         self.fp = self.run(net)
 
     def run(self, model) -> torch.Tensor:
@@ -53,3 +54,13 @@ def textured_patches(files: list, n: int, hr_side: int, scale: int, seed: int, p
     lr, hr = calibration_patches(files, pool * n, hr_side, scale, seed=seed)
     keep = texture(lr).argsort(descending=True)[:n].sort().values
     return lr[keep], hr[keep]
+
+
+def usual_and_textured(net, scale: int, files: list):
+    "A scorer on the usual held-out patches and on textured ones: `model -> {psnr, psnr_textured, psnr_vs_fp, psnr_vs_fp_textured}`."
+    usual, tex = HeldOut(net, scale, files), HeldOut(net, scale, files, textured=True)
+    def score(model) -> dict:
+        u, t = usual.score(model), tex.score(model)
+        return dict(psnr=u['psnr'], psnr_textured=t['psnr'], psnr_vs_fp=u['psnr_vs_fp'], psnr_vs_fp_textured=t['psnr_vs_fp'])
+    score.usual, score.textured = usual, tex
+    return score
