@@ -24,6 +24,7 @@ from harmoq.core import provenance, write_json
 from harmoq.data import calibration_patches
 from harmoq.baselines import PRESETS
 from harmoq.algorithm import quantize, HarmoQConfig
+from harmoq import methods
 from harmoq.core import data_root
 from harmoq.data import BenchmarkSet
 from harmoq.evaluate import evaluate
@@ -31,6 +32,8 @@ from heldout import probe_setup, usual_and_textured, textured_patches, texture
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--study', choices=('texture', 'count'), default='texture')
+ap.add_argument('--method', default='harmoq', help="harmoq (HarmoQConfig's cpu preset) or another harmoq.methods name (its cpu preset)")
+ap.add_argument('--only', default=None, help='comma-separated variant names to run (default: all)')
 args, S, B, dat, cal_files, held_files = probe_setup(ap, bits=4)
 preset = PRESETS['cpu']
 hr_side, n = preset.patch * S, preset.patches
@@ -49,12 +52,21 @@ else:
                 # added after the first three had run (128 was chosen): does the trend go on? Same rule over all four.
                 '512 seeded': calibration_patches(cal_files, 16 * n, hr_side, S, seed=preset.seed)[0]}
     rule = lambda r: (r['psnr_vs_fp'] + r['psnr_vs_fp_textured']) / 2
+if args.only: VARIANTS = {k: v for k, v in VARIANTS.items() if k in args.only.split(',')}
 
 
-path = Path(args.json or f"results/harmoq_plus/probe_{'texture' if args.study == 'texture' else 'patch_count'}_dat-light_x{S}_w{B}a{B}.json")
-res = dict(provenance=provenance(argv=['experiments/texture_probe.py', f'--scale={S}', f'--bits={B}'] + (['--study=count'] if args.study == 'count' else []),
+def calibrated(lr):
+    "The method's cpu preset calibrated on LR patches `lr` (HarmoQ through HarmoQConfig.preset, as the first runs of this script)."
+    if args.method == 'harmoq': return quantize(dat, lr, HarmoQConfig.preset('cpu', w_bits=B, a_bits=B))[0]
+    return methods.quantize(dat, lr, methods.method_config(args.method, B, B, 'cpu', 0))[0]
+
+
+study = 'texture' if args.study == 'texture' else 'patch_count'
+path = Path(args.json or f"results/harmoq_plus/probe_{study}_dat-light_x{S}_w{B}a{B}{'' if args.method == 'harmoq' else '_' + args.method}.json")
+res = dict(provenance=provenance(argv=['experiments/texture_probe.py', f'--scale={S}', f'--bits={B}'] + (['--study=count'] if args.study == 'count' else [])
+                                 + ([f'--method={args.method}'] if args.method != 'harmoq' else []) + ([f'--only={args.only}'] if args.only else []),
                                  device='cpu', seed=0),
-           method='harmoq, cpu preset', calibration='SunHays80 (DIV2K stand-in), the 64 non-held-out photographs',
+           method=f'{args.method}, cpu preset', calibration='SunHays80 (DIV2K stand-in), the 64 non-held-out photographs',
            evaluation='16 held-out 48x48 LR patches (seed 1) and the 16 most textured of 128 (seed 2), PSNR Y, border = scale',
            texture=dict(usual_held_out=texture(usual.lr).mean().item(), textured_held_out=texture(textured.lr).mean().item(),
                         **{k: texture(v).mean().item() for k, v in VARIANTS.items()}),
@@ -64,7 +76,7 @@ if path.exists(): res['runs'] = json.loads(path.read_text())['runs']      # resu
 for name, lr in VARIANTS.items():
     if name in res['runs']: continue
     t0 = time.time()
-    q, _ = quantize(dat, lr, HarmoQConfig.preset('cpu', w_bits=B, a_bits=B))
+    q = calibrated(lr)
     res['runs'][name] = dict(score(q), calib_seconds=round(time.time() - t0, 1))
     print(name, res['runs'][name], flush=True); write_json(res, path)
 base = res['runs'][PRESET]
@@ -74,8 +86,7 @@ write_json(res, path); print('chosen:', res['chosen'], flush=True)
 set5 = BenchmarkSet(data_root() / 'benchmark' / 'Set5', S)
 for name in dict.fromkeys([PRESET, res['chosen']]):
     if 'set5' in res['runs'][name]: continue
-    q, _ = quantize(dat, VARIANTS[name], HarmoQConfig.preset('cpu', w_bits=B, a_bits=B))
-    r = evaluate(q, set5)
+    r = evaluate(calibrated(VARIANTS[name]), set5)
     res['runs'][name]['set5'] = dict(psnr=r['psnr'], images={i['name']: i['psnr'] for i in r['images']})
     print(name, 'Set5', res['runs'][name]['set5'], flush=True); write_json(res, path)
 print('DONE')
