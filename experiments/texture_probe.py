@@ -34,6 +34,7 @@ ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--study', choices=('texture', 'count'), default='texture')
 ap.add_argument('--method', default='harmoq', help="harmoq (HarmoQConfig's cpu preset) or another harmoq.methods name (its cpu preset)")
 ap.add_argument('--only', default=None, help='comma-separated variant names to run (default: all)')
+ap.add_argument('--output-steps', type=int, default=None, help="HarmoQ's output-term steps (default: the cpu preset's)")
 args, S, B, dat, cal_files, held_files = probe_setup(ap, bits=4)
 preset = PRESETS['cpu']
 hr_side, n = preset.patch * S, preset.patches
@@ -57,14 +58,17 @@ if args.only: VARIANTS = {k: v for k, v in VARIANTS.items() if k in args.only.sp
 
 def calibrated(lr):
     "The method's cpu preset calibrated on LR patches `lr` (HarmoQ through HarmoQConfig.preset, as the first runs of this script)."
-    if args.method == 'harmoq': return quantize(dat, lr, HarmoQConfig.preset('cpu', w_bits=B, a_bits=B))[0]
+    steps = {} if args.output_steps is None else dict(output_steps=args.output_steps)
+    if args.method == 'harmoq': return quantize(dat, lr, HarmoQConfig.preset('cpu', w_bits=B, a_bits=B, **steps))[0]
+    if steps: raise SystemExit('--output-steps is for --method harmoq')
     return methods.quantize(dat, lr, methods.method_config(args.method, B, B, 'cpu', 0))[0]
 
 
 study = 'texture' if args.study == 'texture' else 'patch_count'
-path = Path(args.json or f"results/harmoq_plus/probe_{study}_dat-light_x{S}_w{B}a{B}{'' if args.method == 'harmoq' else '_' + args.method}.json")
+path = Path(args.json or f"results/harmoq_plus/probe_{study}_dat-light_x{S}_w{B}a{B}{'' if args.method == 'harmoq' else '_' + args.method}"
+                         f"{'' if args.output_steps is None else f'_output{args.output_steps}'}.json")
 res = dict(provenance=provenance(argv=['experiments/texture_probe.py', f'--scale={S}', f'--bits={B}'] + (['--study=count'] if args.study == 'count' else [])
-                                 + ([f'--method={args.method}'] if args.method != 'harmoq' else []) + ([f'--only={args.only}'] if args.only else []),
+                                 + ([f'--method={args.method}'] if args.method != 'harmoq' else []) + ([f'--only={args.only}'] if args.only else []) + ([f'--output-steps={args.output_steps}'] if args.output_steps else []),
                                  device='cpu', seed=0),
            method=f'{args.method}, cpu preset', calibration='SunHays80 (DIV2K stand-in), the 64 non-held-out photographs',
            evaluation='16 held-out 48x48 LR patches (seed 1) and the 16 most textured of 128 (seed 2), PSNR Y, border = scale',
@@ -72,21 +76,22 @@ res = dict(provenance=provenance(argv=['experiments/texture_probe.py', f'--scale
                         **{k: texture(v).mean().item() for k, v in VARIANTS.items()}),
            fp=score(dat), runs={})
 print(res['texture'], res['fp'], flush=True)
+models = {}      # the variants calibrated by this process, kept for the Set5 stage
 if path.exists(): res['runs'] = json.loads(path.read_text())['runs']      # resume: keep the finished variants
 for name, lr in VARIANTS.items():
     if name in res['runs']: continue
     t0 = time.time()
-    q = calibrated(lr)
+    q = models[name] = calibrated(lr)
     res['runs'][name] = dict(score(q), calib_seconds=round(time.time() - t0, 1))
     print(name, res['runs'][name], flush=True); write_json(res, path)
-base = res['runs'][PRESET]
-ok = {k: r for k, r in res['runs'].items() if r['psnr'] >= base['psnr'] - 0.05}
+base = res['runs'].get(PRESET)     # without the preset among the variants (--only), every variant qualifies
+ok = {k: r for k, r in res['runs'].items() if base is None or r['psnr'] >= base['psnr'] - 0.05}
 res['chosen'] = max(ok, key=lambda k: rule(ok[k]))
 write_json(res, path); print('chosen:', res['chosen'], flush=True)
 set5 = BenchmarkSet(data_root() / 'benchmark' / 'Set5', S)
-for name in dict.fromkeys([PRESET, res['chosen']]):
+for name in dict.fromkeys(([PRESET] if base else []) + [res['chosen']]):
     if 'set5' in res['runs'][name]: continue
-    r = evaluate(calibrated(VARIANTS[name]), set5)
+    r = evaluate(models[name] if name in models else calibrated(VARIANTS[name]), set5)   # a resumed variant calibrates again (it repeats bit for bit)
     res['runs'][name]['set5'] = dict(psnr=r['psnr'], images={i['name']: i['psnr'] for i in r['images']})
     print(name, 'Set5', res['runs'][name]['set5'], flush=True); write_json(res, path)
 print('DONE')
