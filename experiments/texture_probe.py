@@ -20,13 +20,11 @@ behind the FP network's own, as the texture study showed).
 """
 import argparse, json, time, torch
 from pathlib import Path
-from harmoq.core import provenance, write_json
-from harmoq.data import calibration_patches
+from harmoq.core import provenance, write_json, data_root
+from harmoq.data import calibration_patches, BenchmarkSet
 from harmoq.baselines import PRESETS
 from harmoq.algorithm import quantize, HarmoQConfig
 from harmoq import methods
-from harmoq.core import data_root
-from harmoq.data import BenchmarkSet
 from harmoq.evaluate import evaluate
 from heldout import probe_setup, usual_and_textured, textured_patches, texture
 
