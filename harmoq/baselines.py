@@ -22,7 +22,7 @@ __all__ = ['PRESETS', 'METHODS', 'Preset', 'get_preset', 'minmax_weights', 'one_
 class Preset:
     "Calibration budget shared by all methods of one comparison."
     name: str
-    patches: int = 32            # calibration patches
+    patches: int = 128           # calibration patches (128, not 32, since 2026-12-02: chosen on held-out patches, nbs/47)
     patch: int = 24              # LR patch side in pixels (HR side = patch * scale) unless hr_patch is set
     hr_patch: int|None = None    # HR patch side, overriding `patch` (the paper preset's 128x128 HR patches)
     batch_size: int = 8          # batch for observing activations

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #979d4355
 from __future__ import annotations
-import os, sys, platform, subprocess, datetime, json, functools, warnings
+import os, sys, platform, subprocess, datetime, json, functools, warnings, shlex
 from typing import Callable
 from pathlib import Path
 import torch
@@ -69,7 +69,7 @@ _IMPORTED_COMMIT = _git_commit()
 def provenance(device:str|torch.device='cpu', argv:list|None=None, seed:int|None=None) -> dict:
     "How a result was made: command, the commit of the harmoq this process imported, device, date, seed and versions."
     argv = sys.argv if argv is None else argv
-    d = dict(command=' '.join([Path(argv[0]).name] + list(argv[1:])) if argv else '',
+    d = dict(command=shlex.join([Path(argv[0]).name] + list(argv[1:])) if argv else '',
              commit=_IMPORTED_COMMIT, harmoq=__version__,
              date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
              device=device_name(device), torch=torch.__version__, python=platform.python_version())
