@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Probe (issue 17): does error-compensating rounding (GPTQ, Frantar et al., ICLR 2023) after HarmoQ's layer-wise
 stage help, on held-out calibration patches? Same protocol as experiments/harmoq_variants.py (SunHays80, a stand-in
-for DIV2K: 64 images give the cpu preset's 32 calibration patches, every fifth image 16 held-out 48x48 LR patches).
+for DIV2K: 64 images give 32 calibration patches, the cpu preset's count when this probe ran, every fifth image 16 held-out 48x48 LR patches).
 
     HARMOQ_DATA=/path/to/data python experiments/gptq_probe.py --scale 4 --bits 2
 """
@@ -23,7 +23,7 @@ ap.add_argument('--rows', type=int, default=8192, help='captured input rows per 
 ap.add_argument('--damp', type=float, default=0.01, help="H's damping, a share of its mean diagonal")
 args, S, B, dat, cal_files, held_files = probe_setup(ap, bits=2)
 preset = PRESETS['cpu']
-lr_cal, _ = calibration_patches(cal_files, preset.patches, preset.patch * S, S, seed=preset.seed)
+lr_cal, _ = calibration_patches(cal_files, 32, preset.patch * S, S, seed=preset.seed)   # the cpu preset's count when this probe ran
 held_out = HeldOut(dat, S, held_files).score
 
 

@@ -1,7 +1,7 @@
 """Calibration time of HarmoQ's cpu preset at DAT-light x4 W3A3, per phase, with its held-out error: run alone on an idle machine.
 
-The held-out protocol of experiments/harmoq_variants.py (SunHays80, a stand-in for DIV2K, split by image: 32 LR 24x24 calibration
-patches from 64 images, 16 LR 48x48 / HR 192x192 patches from the 16 held-out images; PSNR Y, border 4). The harmoq that is imported
+The held-out protocol of experiments/harmoq_variants.py (SunHays80, a stand-in for DIV2K, split by image: the preset's LR 24x24 calibration
+patches (32 until 2026-12-02, 128 since) from 64 images, 16 LR 48x48 / HR 192x192 patches from the 16 held-out images; PSNR Y, border 4). The harmoq that is imported
 is timed, so an older commit is timed by putting its checkout first on the path (its commit is what the row records):
 
     python experiments/harmoq_cpu_time.py --label now                                  # this checkout, HarmoQConfig.preset('cpu')

@@ -35,7 +35,7 @@ ap.add_argument('--only', default=None, help='comma-separated variant names to r
 ap.add_argument('--output-steps', type=int, default=None, help="HarmoQ's output-term steps (default: the cpu preset's)")
 args, S, B, dat, cal_files, held_files = probe_setup(ap, bits=4)
 preset = PRESETS['cpu']
-hr_side, n = preset.patch * S, preset.patches
+hr_side, n = preset.patch * S, 32   # the cpu preset's count when this probe ran (128 since 2026-12-02, chosen by the count study)
 score = usual_and_textured(dat, S, held_files)
 usual, textured = score.usual, score.textured
 plain = calibration_patches(cal_files, n, hr_side, S, seed=preset.seed)[0]
