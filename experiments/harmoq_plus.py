@@ -1,11 +1,15 @@
 """HarmoQ+ settings and ablation on held-out calibration patches (never on a test set): DAT-light, run from the repository root with HARMOQ_DATA set.
 
 Same protocol as experiments/harmoq_variants.py (so HarmoQ's and 2DQuant's held-out rows of results/harmoq/variants_dat-light_x4_w3a3.json
-compare directly): SunHays80 (a stand-in for DIV2K) split by image, every fifth image held out; 32 LR 24x24 calibration patches from the
-other 64 images (the cpu preset's), 16 LR 48x48 / HR 192x192 held-out patches; PSNR on Y, border = scale. Each run is one row of
-results/harmoq_plus/heldout_dat-light_x<scale>_w<b>a<b>.json, written when it finishes (an interrupted run resumes at the next row).
+compare directly): SunHays80 (a stand-in for DIV2K) split by image, every fifth image held out; the cpu preset's LR 24x24 calibration
+patches from the other 64 images (128 since commit 9640348; the heldout_ files were run with the 32 of the earlier preset), 16 LR
+48x48 / HR 192x192 held-out patches; PSNR on Y, border = scale. Each run is one row of
+results/harmoq_plus/heldout_dat-light_x<scale>_w<b>a<b>.json (or --json), written when it finishes (an interrupted run resumes at the
+next row). Every run starts from HarmoQPlusConfig.preset('cpu') and changes the switches its RUNS entry names.
 
     python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,no_qdrop [--steps 50 --batch 4] [--threads 2]
+    # the ablation of the preset of 2026-12-02 (QDrop off, round_lr 0.1, output term on), each ingredient switched in turn:
+    python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,with_qdrop,no_output --json results/harmoq_plus/ablation_dat-light_x4_w3a3.json
 """
 import argparse, json, statistics, time, torch
 from pathlib import Path
@@ -28,6 +32,8 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'round_lr_0.1_weight_0.1': dict(round_lr=0.1, round_weight=0.1),
     'round_lr_0.1_no_qdrop': dict(round_lr=0.1, qdrop=0.),   # the two held-out findings of the ablation and the rounding rate
     'round_lr_0.1_no_qdrop_with_output': dict(round_lr=0.1, qdrop=0., output_steps=150),   # ... and HarmoQ's output term (its cpu preset's)
+    'with_qdrop': dict(qdrop=0.5),          # QDrop on (the class default), for the preset of 2026-12-02 that has it off
+    'no_output': dict(output_steps=0),      # HarmoQ's output term off, for the preset of 2026-12-02 that has it on
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
@@ -59,14 +65,15 @@ for name in args.runs.split(','):
     cfg = HarmoQPlusConfig.preset('cpu', w_bits=args.bits, a_bits=args.bits, **kw)
     qm, log = quantize(dat, lr_cal, cfg)
     units = log['units'].values()
-    row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop),
+    row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop,
+                                         round_lr=cfg.round_lr, output_steps=cfg.output_steps), patches=len(lr_cal),
                steps=cfg.steps, batch=cfg.batch, calib_seconds=log['calib_seconds'], harmoq_seconds=log['harmoq']['calib_seconds'],
-               reconstruction_seconds=log['reconstruction_seconds'], units=len(log['units']),
+               reconstruction_seconds=log['reconstruction_seconds'], output_seconds=log.get('output_seconds'), units=len(log['units']),
                unit_error_before=statistics.mean(u['error_before'] for u in units), unit_error_after=statistics.mean(u['error_after'] for u in units),
                undecided_rounding=statistics.mean(u['undecided'] for u in units) if cfg.adaround else None,
                config=log['config'], provenance=provenance(argv=['experiments/harmoq_plus.py', '--bits', str(args.bits), '--scale', str(s), '--runs', name]
                                                             + ([f'--steps', str(args.steps)] if args.steps else []) + ([f'--batch', str(args.batch)] if args.batch else [])
-                                                            + ['--threads', str(args.threads)], seed=cfg.seed))
+                                                            + ['--threads', str(args.threads)] + (['--json', args.json] if args.json else []), seed=cfg.seed))
     out = json.loads(path.read_text()) if path.exists() else out
     out['runs'][key] = row; write_json(out, path)
     print(key, {k: row[k] for k in ('psnr', 'psnr_vs_fp', 'calib_seconds', 'unit_error_before', 'unit_error_after', 'undecided_rounding')}, flush=True)
