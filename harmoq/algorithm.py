@@ -13,12 +13,12 @@ import warnings
 from .core import HarmoqError, deprecated_names
 from .quant import QuantConfig, QuantLinear, QuantConv2d, quantize_model, check_bits
 from .data import check_calibration_data
-from .calibration import progress_bar
+from .calibration import progress_bar, Capture
 from .baselines import get_preset, dobi_search
 from .src import (structural_residual_calibration, src_apply, filtered_moments, projection_filter, quantized_input,
                         FORMS, PROJECTIONS)
 from .hso import harmonized_scale_optimization, calibrate_scaled, _hso_layers, SCALED_WEIGHT_RULES
-from .abr import quant_layers, capture_layer_inputs, refine_bounds, layer_loss, adaptive_boundary_refinement, OBJECTIVES
+from .abr import quant_layers, capture_layer_inputs, layer_rows, refine_bounds, layer_loss, adaptive_boundary_refinement, OBJECTIVES
 
 # %% auto #0
 __all__ = ['HarmoQConfig', 'total_error', 'harmoq_calibrate_', 'quantize', 'model_bits', 'harmoq_method']
@@ -102,6 +102,17 @@ def _init_weight_bounds(layer:QuantLinear, rule:str, candidates:int):
     lo, hi = dobi_search(w.flatten(1) if q.channels else w.reshape(1, -1), q.bits, candidates, one_sided_mode=False)
     q.set_bounds(lo.squeeze(), hi.squeeze())
 
+def _initial_bounds_and_rows(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, cfg:HarmoQConfig, preset, names:list, progress:bool=False) -> dict:
+    "Set the initial bounds (`calibrate_scaled`) and return `{name: rows}`, the captured inputs of `names`, from one full-precision pass where possible."
+    if not cfg.max_rows or preset.batch_size != cfg.batch_size:   # the capture's random rows depend on the batches: two passes then
+        calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset, progress)
+        return capture_layer_inputs(qmodel, calib, names, cfg.max_rows, cfg.batch_size, cfg.seed, progress)
+    # The initial rule observes the activations in one full-precision pass, in which the quantizers pass their input on
+    # unchanged, so the capture's hooks see what a second pass would, batch for batch: the same rows, one pass fewer.
+    with Capture(qmodel, names, 'input', cfg.max_rows, cfg.seed, as_rows=layer_rows) as cap:
+        calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset, progress)
+    return {n: cap.rows(n) for n in names}
+
 def total_error(qmodel:nn.Module, X:dict, objective:str='full') -> float:
     "L_total summed over the quantized Linears on their captured rows `X` (vs the original weights if SRC changed them)."
     return sum(layer_loss(qmodel.get_submodule(n), x, objective) for n, x in X.items())
@@ -120,9 +131,9 @@ def harmoq_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config
     # HSO needs an input scale, which only QuantLinear has (in a CNN it would have to fold into the previous conv)
     hso = harmonized_scale_optimization(qmodel, calib, mode=cfg.hso, alpha=cfg.alpha, quant_bounds='fixed', batch_size=cfg.batch_size,
                                         progress=progress) if cfg.hso and _hso_layers(qmodel) else {}
-    calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset, progress)   # theta: the initial rule on the scaled tensors
-    if hso: log['hso'] = dict(s_median=sorted(v['s_median'] for v in hso.values())[len(hso) // 2], seconds=round(time.time() - t0, 1))
-    X = capture_layer_inputs(qmodel, calib, names, cfg.max_rows, cfg.batch_size, cfg.seed, progress)
+    # theta: the initial rule on the scaled tensors, and the rows SRC and ABR read (captured in the same pass)
+    X = _initial_bounds_and_rows(qmodel, fp_model, calib, cfg, preset, names, progress)
+    if hso: log['hso'] = dict(s_median=sorted(v['s_median'] for v in hso.values())[len(hso) // 2])
     L_prev = log['initial'] = total_error(qmodel, X, cfg.layer_objective)
     log['init_seconds'] = round(time.time() - t0, 1)
     bar = progress_bar(range(1, cfg.iterations + 1), progress, desc='Algorithm 1 iterations')

@@ -231,8 +231,10 @@ class Observer:
 
     def update(self, x:Tensor):
         x = x.detach().float().flatten().cpu()
-        if not torch.isfinite(x).all(): raise HarmoqError('non-finite activations (NaN or inf) reached a quantizer during calibration')
-        self.min, self.max = min(self.min, x.min().item()), max(self.max, x.max().item())
+        if x.numel() == 0: return
+        lo, hi = (v.item() for v in torch.aminmax(x))   # one pass over x: a NaN makes both NaN, an inf shows in one of them
+        if not (math.isfinite(lo) and math.isfinite(hi)): raise HarmoqError('non-finite activations (NaN or inf) reached a quantizer during calibration')
+        self.min, self.max = min(self.min, lo), max(self.max, hi)
         n, K = x.numel(), self.max_samples
         if self.sample.numel() + n <= K: self.sample = torch.cat([self.sample, x])
         else:  # keep each value with probability K / total: draw from old and new in proportion
