@@ -4,7 +4,7 @@
 
 # %% ../nbs/43_algorithm.ipynb #7338e5d3
 from __future__ import annotations
-import time
+import math, time
 from dataclasses import dataclass, asdict, replace
 from typing import Callable
 import torch
@@ -111,6 +111,8 @@ def _initial_bounds_and_rows(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor,
     # unchanged, so the capture's hooks see what a second pass would, batch for batch: the same rows, one pass fewer.
     with Capture(qmodel, names, 'input', cfg.max_rows, cfg.seed, as_rows=layer_rows) as cap:
         calibrate_scaled(qmodel, fp_model, calib, cfg.init, preset, progress)
+    if any(len(cap.data[n]) != math.ceil(len(calib) / cfg.batch_size) for n in names):   # a rule that ran other than one pass
+        return capture_layer_inputs(qmodel, calib, names, cfg.max_rows, cfg.batch_size, cfg.seed, progress)
     return {n: cap.rows(n) for n in names}
 
 def total_error(qmodel:nn.Module, X:dict, objective:str='full') -> float:
