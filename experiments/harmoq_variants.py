@@ -48,7 +48,7 @@ out.update(provenance=provenance(argv=['experiments/harmoq_variants.py (= slow c
 EARLIER_CPU = dict(iterations=2, output_steps=150, output_batch=4, output_feature_grad=False)
 VARIANTS = {
     'harmoq as printed (minmax, paper SRC, scalar HSO, compound, layer only)':
-        dict(init='minmax', src_form='paper', hso='scalar', layer_objective='compound', reconstruction=None),
+        dict(init='minmax', src_form='paper', hso='scalar', layer_objective='compound', reconstruction=None, iterations=2),   # two, as it ran
     'harmoq layer-wise (defaults, no reconstruction)': dict(EARLIER_CPU, reconstruction=None),
     'harmoq (defaults: + output term 150 x 4)': dict(EARLIER_CPU),
 }
