@@ -8,11 +8,15 @@ configuration (HarmoQ+, cpu preset, seed 0) on two other folders and scores Set5
 Each run is one `harmoq_eval` result file (with its own provenance) under results/harmoq_plus/probe_calib_domain/;
 a finished file is not rerun, so an interrupted probe resumes.
 """
-import argparse, os, subprocess, sys
+import argparse, json, os, subprocess
 from pathlib import Path
 
 CELLS = {'x4_w4a4': (4, 4), 'x2_w3a3': (2, 3), 'x2_w2a2': (2, 2), 'x4_w2a2': (4, 2)}
 CALIB = {'b100': 'benchmark/B100/HR', 'set5': 'benchmark/Set5/HR'}
+
+def finished(f:Path) -> bool:
+    try: return len(json.loads(f.read_text())['results']['Set5']['images']) == 5
+    except (OSError, ValueError, KeyError): return False
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -26,14 +30,12 @@ def main():
         s, b = CELLS[cell]
         for c in a.calib.split(','):
             f = out / f'dat-light_{cell}_harmoqplus_calib-{c}.json'
-            if f.exists(): print('done:', f); continue
-            tmp = f.with_suffix('.partial.json')
-            tmp.unlink(missing_ok=True)   # harmoq_eval's per-image resume would recalibrate: start the cell afresh
+            if finished(f): print('done:', f); continue
+            f.unlink(missing_ok=True)   # harmoq_eval's per-image resume would recalibrate: start an unfinished cell afresh
             cmd = ['harmoq_eval', '--model', 'dat-light', '--scale', str(s), '--sets', 'Set5', '--method', 'harmoq+',
                    '--w_bits', str(b), '--a_bits', str(b), '--preset', 'cpu', '--device', 'cpu', '--quiet',
-                   '--calib', str(data / CALIB[c]), '--json', str(tmp)]
+                   '--calib', str(data / CALIB[c]), '--json', str(f)]
             print(' '.join(cmd), flush=True)
             subprocess.run(cmd, check=True)
-            tmp.rename(f)
 
 if __name__ == '__main__': main()
