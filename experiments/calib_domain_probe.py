@@ -5,12 +5,14 @@ configuration (HarmoQ+, cpu preset, seed 0) on two other folders and scores Set5
   - B100 HR: benchmark-style photographs (BSD), disjoint from Set5;
   - Set5 HR: Set5 itself, an oracle. It is a diagnostic of how far the best possible calibration data could go,
     never a result: no setting is chosen from it.
+`--calib sunhays80` repeats the goal cells' own calibration on the probe's machine: a calibration on another CPU
+ends in another model (float rounding), so the comparisons are read between runs of one machine.
 Each run is one `harmoq_eval` result file (with its own provenance) under results/harmoq_plus/probe_calib_domain/;
 a finished file is not rerun, so an interrupted probe resumes.
 
 `--budget 4x`: the same, with four times the reconstruction steps per block and four times the output term's steps
 (`steps=240, output_steps=900`; harmoq_eval has no such option, so this calibrates and scores Set5 in-process and
-writes a file of the same shape, with `config` recording the budget). Also for `--calib sunhays80` (the goal cells'
+writes a file of the same shape, with `budget` and the calibration's `config` recording it). Also for `--calib sunhays80` (the goal cells'
 data), so that data and budget can be read as a 2 x 2.
 """
 import argparse, json, os, subprocess
