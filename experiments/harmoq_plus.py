@@ -10,6 +10,10 @@ next row). Every run starts from HarmoQPlusConfig.preset('cpu') and changes the 
     python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,no_qdrop [--steps 50 --batch 4] [--threads 2]
     # the ablation of the preset of 2026-12-02 (QDrop off, round_lr 0.1, output term on), each ingredient switched in turn:
     python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,with_qdrop,no_output --json results/harmoq_plus/ablation_dat-light_x4_w3a3.json
+    # the channel shift against the preset of 2026-12-02, at the two goal cells it is chosen on (rule, fixed before the runs:
+    # adopted into the cpu preset if it is closer to the FP network's output on the held-out patches in both cells):
+    python experiments/harmoq_plus.py --bits 4 --runs harmoq+,channel_shift
+    python experiments/harmoq_plus.py --scale 2 --bits 3 --runs harmoq+,channel_shift
 """
 import argparse, json, statistics, time, torch
 from pathlib import Path
@@ -34,6 +38,8 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'round_lr_0.1_no_qdrop_with_output': dict(round_lr=0.1, qdrop=0., output_steps=150),   # ... and HarmoQ's output term (its cpu preset's)
     'with_qdrop': dict(qdrop=0.5),          # QDrop on (the class default), for the preset of 2026-12-02 that has it off
     'no_output': dict(output_steps=0),      # HarmoQ's output term off, for the preset of 2026-12-02 that has it on
+    'channel_shift': dict(channel_shift=True),   # LayerNorm outputs centred before qkv/fc1 (Outlier Suppression+), folded into the biases
+    'no_channel_shift': dict(channel_shift=False),
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
@@ -66,7 +72,7 @@ for name in args.runs.split(','):
     qm, log = quantize(dat, lr_cal, cfg)
     units = log['units'].values()
     row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop,
-                                         round_lr=cfg.round_lr, output_steps=cfg.output_steps), patches=len(lr_cal),
+                                         round_lr=cfg.round_lr, output_steps=cfg.output_steps, channel_shift=cfg.channel_shift), patches=len(lr_cal),
                steps=cfg.steps, batch=cfg.batch, calib_seconds=log['calib_seconds'], harmoq_seconds=log['harmoq']['calib_seconds'],
                reconstruction_seconds=log['reconstruction_seconds'], output_seconds=log.get('output_seconds'), units=len(log['units']),
                unit_error_before=statistics.mean(u['error_before'] for u in units), unit_error_after=statistics.mean(u['error_after'] for u in units),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/47_harmoq_plus.ipynb #a4357d9d
 from __future__ import annotations
-import math, time
+import copy, math, time
 from dataclasses import dataclass, asdict, replace
 from contextlib import contextmanager
 from typing import Callable
@@ -21,8 +21,9 @@ from .algorithm import HarmoQConfig, harmoq_calibrate_
 # %% auto #0
 __all__ = ['ZETA', 'GAMMA', 'rectified_sigmoid', 'rectified_sigmoid_grad', 'rounding_regularizer', 'rounding_regularizer_grad',
            'beta_schedule', 'init_rounding', 'soft_quant_weight', 'adaround_layer_gradient', 'block_gradients',
-           'qdrop_mix', 'qdrop_expected_error', 'qdrop_bound_gradients', 'HarmoQPlusConfig', 'unit_io', 'blocks_io',
-           'reconstruction_units', 'reconstructing', 'reconstruct_unit', 'harmoq_plus_calibrate_']
+           'qdrop_mix', 'qdrop_expected_error', 'qdrop_bound_gradients', 'channel_shift_pairs', 'output_ranges',
+           'fold_channel_shift_', 'HarmoQPlusConfig', 'unit_io', 'blocks_io', 'reconstruction_units', 'reconstructing',
+           'reconstruct_unit', 'harmoq_plus_calibrate_']
 
 # %% ../nbs/47_harmoq_plus.ipynb #4e017d93
 ZETA, GAMMA = 1.1, -0.1   # AdaRound's stretch of the sigmoid to (GAMMA, ZETA), then clipped to [0, 1]
@@ -120,15 +121,79 @@ def qdrop_bound_gradients(x:Tensor, keep:Tensor, W:Tensor, lo:Tensor, hi:Tensor,
     g = (2 / M) * (e @ W) * drop                         # dL/d(mixed input), zero where the float value was kept
     return dict(loss=(e ** 2).sum() / M, lo=(g * dlo).sum(), hi=(g * dhi).sum())
 
+# %% ../nbs/47_harmoq_plus.ipynb #4ae96291
+def _linear_after_layernorm(model:nn.Module, probe:Tensor, names:set|None=None) -> dict:
+    "`{LayerNorm: Linear}`: for each LayerNorm, the Linear (one of `names`, if given) whose forward ends next, on one forward of `probe`."
+    order, hooks, norms = [], [], set()
+    for n, m in model.named_modules():
+        if isinstance(m, nn.LayerNorm): norms.add(n)
+        elif not (isinstance(m, (nn.Linear, QuantLinear)) and (names is None or n in names)): continue
+        hooks.append(m.register_forward_hook(lambda mod, i, o, n=n: order.append(n)))
+    try:
+        with torch.no_grad(): model(probe)
+    finally:
+        for h in hooks: h.remove()
+    pairs = {}
+    for a, b in zip(order, order[1:]):
+        if a in norms and b not in norms: pairs.setdefault(a, b)
+    return pairs
+
+@torch.no_grad()
+def _shift_(model:nn.Module, ln:str, lin:str, z:Tensor):
+    "`beta -= z` in LayerNorm `ln`, `b += W z` in Linear `lin` (the product in float64)."
+    L, M = model.get_submodule(ln), model.get_submodule(lin)
+    M.bias += (M.weight.double() @ z.double()).to(M.bias)
+    L.bias -= z.to(L.bias)
+
+@torch.no_grad()
+def channel_shift_pairs(model:nn.Module, probe:Tensor, names:set|None=None, rtol:float=1e-4) -> list:
+    "`(LayerNorm, Linear)` pairs of `model` where the Linear alone reads the LayerNorm's output: a large random shift folded into the pair leaves `model(probe)` unchanged (to `rtol` of its largest value)."
+    y0, out = model(probe), []
+    for ln, lin in _linear_after_layernorm(model, probe, names).items():
+        L, M = model.get_submodule(ln), model.get_submodule(lin)
+        if L.bias is None or M.bias is None or L.bias.shape != (M.in_features,): continue   # no bias to fold into, or not the same channels
+        z = torch.randn(L.bias.shape, generator=torch.Generator().manual_seed(0)).to(L.bias) * (1 + L.weight.abs().mean() + L.bias.abs().mean())
+        saved = L.bias.clone(), M.bias.clone()
+        _shift_(model, ln, lin, z)
+        if (model(probe) - y0).abs().max() <= rtol * y0.abs().max(): out.append((ln, lin))
+        L.bias.copy_(saved[0]); M.bias.copy_(saved[1])      # restored bit for bit
+    return out
+
+@torch.no_grad()
+def output_ranges(model:nn.Module, calib:Tensor, names:list, batch_size:int=8) -> dict:
+    "`{name: (per-channel min, per-channel max)}` of the outputs of submodules `names` (last dimension: channels) over `calib`."
+    r, hooks = {}, []
+    def record(n, o):
+        f = o.detach().reshape(-1, o.shape[-1]).float()
+        lo, hi = f.amin(0), f.amax(0)
+        r[n] = (torch.minimum(r[n][0], lo), torch.maximum(r[n][1], hi)) if n in r else (lo, hi)
+    for n in names: hooks.append(model.get_submodule(n).register_forward_hook(lambda m, i, o, n=n: record(n, o)))
+    try:
+        for b in batches(calib, batch_size): model(b)
+    finally:
+        for h in hooks: h.remove()
+    return r
+
+def fold_channel_shift_(models:list, calib:Tensor, names:set|None=None, batch_size:int=8) -> dict:
+    "Centre each LayerNorm output channel that a Linear alone reads on its calibration range (Outlier Suppression+): `beta -= z`, `b += W z` in every model of `models`; the first (float) model decides the pairs and `z`. Returns `{LayerNorm: z}`."
+    pairs = channel_shift_pairs(models[0], calib[:1], names)
+    ranges = output_ranges(models[0], calib, [ln for ln, _ in pairs], batch_size)
+    shifts = {}
+    for ln, lin in pairs:
+        shifts[ln] = (ranges[ln][0] + ranges[ln][1]) / 2
+        for m in models: _shift_(m, ln, lin, shifts[ln])
+    return shifts
+
 # %% ../nbs/47_harmoq_plus.ipynb #f173f63d
 @dataclass
 class HarmoQPlusConfig:
-    "Settings of HarmoQ+: HarmoQ's SRC, HSO and layer-wise ABR first (`harmoq_config()`), then reconstruction with three switches."
+    "Settings of HarmoQ+: an optional channel shift, HarmoQ's SRC, HSO and layer-wise ABR (`harmoq_config()`), then reconstruction with three switches."
     w_bits: int = 4
     a_bits: int = 4
     adaround: bool = True               # learned weight rounding (AdaRound); False: the weight bounds are learned instead (STE)
     block_reconstruction: bool = True   # reconstruct each transformer block / residual module (BRECQ); False: each quantized layer
     qdrop: float = 0.5                  # probability of keeping an activation in float during reconstruction (QDrop); 0: off
+    channel_shift: bool = False         # centre LayerNorm outputs before their Linear, folded into the biases (Outlier Suppression+)
     steps: int = 60                     # reconstruction steps per unit (block or layer); the cpu budget, see the results
     batch: int = 4                      # patches per reconstruction step
     round_lr: float = 1e-2              # Adam on the rounding variables V
@@ -313,11 +378,16 @@ def reconstruct_unit(unit:nn.Module, x_q:Tensor, x_fp:Tensor, args:tuple, y:Tens
 
 # %% ../nbs/47_harmoq_plus.ipynb #719f2ced
 def harmoq_plus_calibrate_(qmodel:nn.Module, fp_model:nn.Module, calib:Tensor, config:HarmoQPlusConfig|None=None, progress:bool=False) -> dict:
-    "HarmoQ+ in place on a quantized copy `qmodel` of `fp_model`: HarmoQ's SRC, HSO and ABR, then unit-by-unit reconstruction (AdaRound, BRECQ, QDrop switches); returns the log."
+    "HarmoQ+ in place on a quantized copy `qmodel` of `fp_model` (left unchanged): the channel shift if asked, HarmoQ's SRC, HSO and ABR, then unit-by-unit reconstruction (AdaRound, BRECQ, QDrop switches); returns the log."
     cfg = (config or HarmoQPlusConfig()).check()
     check_calibration_data(calib)
     t0 = time.time()
     log = dict(config=asdict(cfg))
+    if cfg.channel_shift:   # first, so that HSO, SRC and every bound see the shifted inputs
+        fp_model = copy.deepcopy(fp_model)   # the caller's float model stays as it was; its shifted copy (the same function) teaches
+        names = {n for n, m in qmodel.named_modules() if isinstance(m, QuantLinear) and m.a_quant is not None}
+        shifts = fold_channel_shift_([fp_model, qmodel], calib, names, cfg.batch_size)
+        log['channel_shift'] = {k: round(v.abs().max().item(), 4) for k, v in shifts.items()}   # each LayerNorm's largest |z|
     log['harmoq'] = harmoq_calibrate_(qmodel, fp_model, calib, cfg.harmoq_config(), progress)
     t1 = time.time()
     qmodel.eval(); fp_model.eval()
