@@ -217,8 +217,8 @@ class HarmoQPlusConfig:
     @classmethod
     def preset(cls, name:str='cpu', **kw) -> HarmoQPlusConfig:
         "The `'cpu'` budget, `'quick'` (a demo) or `'paper'` (GPU-sized; not measured here)."
-        # cpu: chosen on held-out patches (the ablation below): QDrop off, rounding lr 0.1, HarmoQ's output term kept
-        if name == 'cpu': base = cls(qdrop=0., round_lr=0.1, output_steps=HarmoQConfig.output_steps)
+        # cpu: chosen on held-out patches (the ablation below): QDrop off, rounding lr 0.1, HarmoQ's output term kept, channel shift on
+        if name == 'cpu': base = cls(qdrop=0., round_lr=0.1, output_steps=HarmoQConfig.output_steps, channel_shift=True)
         elif name == 'quick': base = cls(steps=40, abr_steps=60, max_rows=1024, calib_preset='quick')
         elif name == 'paper': base = cls(steps=2000, batch=32, harmoq_iterations=2, abr_steps=300, max_rows=8192, calib_preset='paper')
         else: raise HarmoqError(f"unknown HarmoQ+ preset {name!r}: choose 'cpu', 'quick' or 'paper'")

@@ -15,7 +15,8 @@ def test_registered_and_reachable_from_the_commands():
     assert check_method('harmoq+') == 'harmoq+'
 
 @pytest.mark.parametrize('arch, switches', [('dat', dict()), ('dat', dict(adaround=False)), ('dat', dict(block_reconstruction=False)),
-                                            ('dat', dict(qdrop=0.)), ('imdn', dict())])
+                                            ('dat', dict(qdrop=0.)), ('dat', dict(channel_shift=True)), ('swinir', dict(channel_shift=True)),
+                                            ('hat', dict(channel_shift=True)), ('imdn', dict(channel_shift=True))])
 def test_every_switch_calibrates(arch, switches):
     import harmoq
     from harmoq.quant import quantizers, QuantLinear, QuantConv2d
@@ -24,6 +25,7 @@ def test_every_switch_calibrates(arch, switches):
     w0 = {k: v.clone() for k, v in model.state_dict().items()}
     q, log = harmoq.quantize(model, calib, _cfg(**switches))
     assert log['method'] == 'harmoq+' and log['units']
+    if switches.get('channel_shift'): assert ('channel_shift' in log) and (len(log['channel_shift']) > 0) == (arch != 'imdn')   # a CNN has no LayerNorm
     assert all(u['error_after'] <= 1.5 * u['error_before'] + 1e-6 for u in log['units'].values())
     assert all(qz.is_calibrated for _, qz in quantizers(q))
     for k, v in model.state_dict().items(): assert torch.equal(v, w0[k])          # the float model is left alone
