@@ -59,6 +59,12 @@ def complete(path: Path, sets: str) -> bool:
     return all(res.get(s) and not res[s].get('partial') for s in sets.split(','))
 
 
+def sets_asked(record: dict) -> set:
+    "The sets that the command which wrote `record` asked for."
+    cmd = shlex.split(record['provenance']['command'])
+    return set(cmd[cmd.index('--sets') + 1].split(',')) if '--sets' in cmd else set()
+
+
 def model_arg(model: str) -> str:
     "IMDN's official weights come from $HARMOQ_WEIGHTS (evaluation only, never shipped)."
     if model != 'imdn': return model
@@ -81,8 +87,11 @@ def main():
             aside = None   # where an existing file goes before the run: kept for the record, out of harmoq_eval's resume logic
             if path.exists() and not same: aside = 'stale'   # computed by other code
             elif path.exists():
-                res = json.loads(path.read_text())['results']
-                if any(r.get('partial') for r in res.values()):   # an interrupted run: harmoq_eval resumes it, keeping its finished images
+                old = json.loads(path.read_text())
+                res = old['results']
+                # an interrupted run (inside a set, or between sets it was asked for): harmoq_eval resumes it, keeping its
+                # finished images; the same seed on the same CPU repeats the calibration (the first_pass/ pairs show it)
+                if any(r.get('partial') for r in res.values()) or set(sets.split(',')) <= sets_asked(old):
                     sets = ','.join(dict.fromkeys(list(res) + sets.split(',')))
                 else: aside = 'first_pass'   # a finished first pass (Set5 only): all sets again, from one calibration
             cmd = ['harmoq_eval', '--model', model_arg(model), '--scale', str(scale), '--sets', sets, '--method', method,
