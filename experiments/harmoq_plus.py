@@ -40,6 +40,7 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'no_output': dict(output_steps=0),      # HarmoQ's output term off, for the preset of 2026-12-02 that has it on
     'channel_shift': dict(channel_shift=True),   # LayerNorm outputs centred before qkv/fc1 (Outlier Suppression+), folded into the biases
     'no_channel_shift': dict(channel_shift=False),
+    'budget_4x': dict(steps=240, output_steps=900),   # four times the reconstruction and output-term steps (calib_domain_probe.py --budget 4x)
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
