@@ -41,6 +41,7 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'channel_shift': dict(channel_shift=True),   # LayerNorm outputs centred before qkv/fc1 (Outlier Suppression+), folded into the biases
     'no_channel_shift': dict(channel_shift=False),
     'budget_4x': dict(steps=240, output_steps=900),   # four times the reconstruction and output-term steps (calib_domain_probe.py --budget 4x)
+    'budget_16x': dict(steps=960, output_steps=3600),   # sixteen times them (calib_domain_probe.py --budget 16x)
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
