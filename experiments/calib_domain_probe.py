@@ -15,8 +15,9 @@ a finished file is not rerun, so an interrupted probe resumes.
 writes a file of the same shape, with `budget` and the calibration's `config` recording it). Also for `--calib sunhays80` (the goal cells'
 data), so that data and budget can be read as a 2 x 2.
 
-GPU budgets (issue 17's distance goals; `--device cuda`, one process per cell and budget, `experiments/jobs_issue17.txt`):
-`16x` (960 reconstruction steps per block, 3600 output-term steps, the cpu preset's patches) and `paper` (the sizes of
+Longer budgets (issue 17's distance goals; `--device cuda`, one process per cell and budget, `experiments/jobs_issue17.txt`):
+`16x` (960 reconstruction steps per block, 3600 output-term steps, the cpu preset's patches; 46 minutes of calibration
+on two CPU cores at x2 W3A3) and `paper` (the sizes of
 `HarmoQPlusConfig.preset('paper')`: 2000 steps of 32 patches per block, two Algorithm 1 iterations, 300 ABR steps, 8192
 rows, and the paper preset's 1000 calibration patches of 128x128 HR pixels; with the cpu preset's held-out choices, QDrop
 off, rounding lr 0.1, the output term (3000 steps, HarmoQ's paper budget) and the channel shift). Neither has been timed on

@@ -24,6 +24,7 @@ from harmoq.models import load_model
 from harmoq.methods import quantize
 from harmoq.plus import HarmoQPlusConfig
 from heldout import sunhays_split, HeldOut   # experiments/heldout.py (run from the repository root: python experiments/...)
+from calib_domain_probe import BUDGETS       # the longer budgets that the goal cells' probe runs on Set5
 
 RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'harmoq+': dict(),
@@ -40,8 +41,8 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'no_output': dict(output_steps=0),      # HarmoQ's output term off, for the preset of 2026-12-02 that has it on
     'channel_shift': dict(channel_shift=True),   # LayerNorm outputs centred before qkv/fc1 (Outlier Suppression+), folded into the biases
     'no_channel_shift': dict(channel_shift=False),
-    'budget_4x': dict(steps=240, output_steps=900),   # four times the reconstruction and output-term steps (calib_domain_probe.py --budget 4x)
-    'budget_16x': dict(steps=960, output_steps=3600),   # sixteen times them (calib_domain_probe.py --budget 16x)
+    'budget_4x': BUDGETS['4x'],     # four times the reconstruction and output-term steps (calib_domain_probe.py --budget 4x)
+    'budget_16x': BUDGETS['16x'],   # sixteen times them
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
