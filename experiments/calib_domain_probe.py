@@ -13,7 +13,8 @@ a finished file is not rerun, so an interrupted probe resumes.
 `--budget 4x`: the same, with four times the reconstruction steps per block and four times the output term's steps
 (`steps=240, output_steps=900`; harmoq_eval has no such option, so this calibrates and scores Set5 in-process and
 writes a file of the same shape, with `budget` and the calibration's `config` recording it). Also for `--calib sunhays80` (the goal cells'
-data), so that data and budget can be read as a 2 x 2.
+data), so that data and budget can be read as a 2 x 2. `--budget 4x_512`: 4x on 512 calibration patches instead of the cpu
+preset's 128 (more data against the stall of more steps on the same patches).
 
 Longer budgets (issue 17's distance goals; `--device cuda`, one process per cell and budget, `experiments/jobs_issue17.txt`):
 `16x` (960 reconstruction steps per block, 3600 output-term steps, the cpu preset's patches; 46 minutes of calibration
@@ -31,6 +32,7 @@ from pathlib import Path
 CELLS = {'x4_w4a4': (4, 4), 'x2_w3a3': (2, 3), 'x2_w2a2': (2, 2), 'x4_w2a2': (4, 2)}
 CALIB = {'b100': 'benchmark/B100/HR', 'set5': 'benchmark/Set5/HR', 'sunhays80': 'calib/SunHays80'}
 BUDGETS = {'4x': dict(steps=240, output_steps=900), '16x': dict(steps=960, output_steps=3600),
+           '4x_512': dict(steps=240, output_steps=900, patches=512),   # 4x, on four times the cpu preset's calibration patches
            'paper': dict(steps=2000, batch=32, harmoq_iterations=2, abr_steps=300, max_rows=8192, calib_preset='paper', output_steps=3000)}
 
 def finished(f:Path) -> bool:
@@ -47,14 +49,19 @@ def run_in_process(f:Path, s:int, b:int, calib:Path, budget:dict, device:str='cp
     from harmoq.methods import method_config, quantize
     from harmoq.models import load_model
     torch.manual_seed(0)
+    from harmoq.baselines import get_preset
     net = load_model('dat-light', s).to(device)
-    lr, line, _ = calibration_data(str(calib), None, budget.get('calib_preset', 'cpu'), s, 0)
+    budget = dict(budget)
+    patches = budget.pop('patches', None)   # a calibration-data size, not a HarmoQPlusConfig field
+    preset = get_preset(budget.get('calib_preset', 'cpu'), s)
+    lr, line, _ = calibration_data(str(calib), None, dataclasses.replace(preset, patches=patches) if patches else preset, s, 0)
     cfg = dataclasses.replace(method_config('harmoq+', b, b, 'cpu', 0), **budget).check()
     print(f'calibrating harmoq+ W{b}A{b} with {budget} on {line}', flush=True)
     q, info = quantize(net, lr, cfg, progress=device != 'cpu')   # what harmoq_eval's calibration does, with cfg's budget; a GPU job's log shows how far it got
     info.update(calib=line)
     r = evaluate(q.eval(), benchmark('Set5', s), progress=False)
-    rec = dict(model='dat-light', scale=s, method='harmoq+', w_bits=b, a_bits=b, preset=budget.get('calib_preset', 'cpu'), budget=budget,
+    rec = dict(model='dat-light', scale=s, method='harmoq+', w_bits=b, a_bits=b, preset=budget.get('calib_preset', 'cpu'),
+               budget=dict(budget, patches=patches) if patches else budget,
                provenance=provenance(device, sys.argv, seed=0), quant=q.quant_config.as_dict(), calibration=info,
                results=dict(Set5=dict(psnr=r['psnr'], ssim=r['ssim'], images=r['images'])))
     write_json(rec, f)

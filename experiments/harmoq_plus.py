@@ -43,6 +43,7 @@ RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'no_channel_shift': dict(channel_shift=False),
     'budget_4x': BUDGETS['4x'],     # four times the reconstruction and output-term steps (calib_domain_probe.py --budget 4x)
     'budget_16x': BUDGETS['16x'],   # sixteen times them
+    'budget_4x_512': BUDGETS['4x_512'],   # 4x on 512 calibration patches (patches: the run's data, not a config switch)
 }
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument('--bits', type=int, default=3, help='W and A bits')
@@ -71,11 +72,13 @@ for name in args.runs.split(','):
     if args.batch: kw['batch'] = args.batch
     key = name + ''.join(f' {k}={kw[k]}' for k in ('steps', 'batch') if k in kw)
     if key in out['runs']: print('done already:', key); continue
+    n = kw.pop('patches', preset.patches)
+    lr_run = lr_cal if n == preset.patches else calibration_patches(cal_files, n, preset.patch * s, s, seed=preset.seed)[0]
     cfg = HarmoQPlusConfig.preset('cpu', w_bits=args.bits, a_bits=args.bits, **kw)
-    qm, log = quantize(dat, lr_cal, cfg)
+    qm, log = quantize(dat, lr_run, cfg)
     units = log['units'].values()
     row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop,
-                                         round_lr=cfg.round_lr, output_steps=cfg.output_steps, channel_shift=cfg.channel_shift), patches=len(lr_cal),
+                                         round_lr=cfg.round_lr, output_steps=cfg.output_steps, channel_shift=cfg.channel_shift), patches=len(lr_run),
                steps=cfg.steps, batch=cfg.batch, calib_seconds=log['calib_seconds'], harmoq_seconds=log['harmoq']['calib_seconds'],
                reconstruction_seconds=log['reconstruction_seconds'], output_seconds=log.get('output_seconds'), units=len(log['units']),
                unit_error_before=statistics.mean(u['error_before'] for u in units), unit_error_after=statistics.mean(u['error_after'] for u in units),
