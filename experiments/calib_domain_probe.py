@@ -39,23 +39,30 @@ def finished(f:Path) -> bool:
     try: return len(json.loads(f.read_text())['results']['Set5']['images']) == 5
     except (OSError, ValueError, KeyError): return False
 
+def budget_setup(s:int, b:int, budget:dict) -> tuple:
+    "`(preset, cfg, overrides, patches)` of `budget` at x`s` W`b`A`b`: the calibration-data preset (with `budget`'s patch count), the HarmoQ+ config, the config overrides, the patch count or None."
+    import dataclasses
+    from harmoq.baselines import get_preset
+    from harmoq.methods import method_config
+    budget = dict(budget)
+    patches = budget.pop('patches', None)   # a calibration-data size, not a HarmoQPlusConfig field
+    preset = get_preset(budget.get('calib_preset', 'cpu'), s)
+    if patches: preset = dataclasses.replace(preset, patches=patches)
+    return preset, dataclasses.replace(method_config('harmoq+', b, b, 'cpu', 0), **budget).check(), budget, patches
+
 def run_in_process(f:Path, s:int, b:int, calib:Path, budget:dict, device:str='cpu'):
     "HarmoQ+ cpu preset with `budget` overrides, calibrated on `calib` as harmoq_eval does (the patches of `budget`'s calib_preset), scored on Set5 on `device`; written to `f`."
-    import dataclasses, sys, torch
+    import sys, torch
     from harmoq.core import provenance, write_json
     from harmoq.cli import calibration_data
     from harmoq.data import benchmark
     from harmoq.evaluate import evaluate
-    from harmoq.methods import method_config, quantize
+    from harmoq.methods import quantize
     from harmoq.models import load_model
     torch.manual_seed(0)
-    from harmoq.baselines import get_preset
     net = load_model('dat-light', s).to(device)
-    budget = dict(budget)
-    patches = budget.pop('patches', None)   # a calibration-data size, not a HarmoQPlusConfig field
-    preset = get_preset(budget.get('calib_preset', 'cpu'), s)
-    lr, line, _ = calibration_data(str(calib), None, dataclasses.replace(preset, patches=patches) if patches else preset, s, 0)
-    cfg = dataclasses.replace(method_config('harmoq+', b, b, 'cpu', 0), **budget).check()
+    preset, cfg, budget, patches = budget_setup(s, b, budget)
+    lr, line, _ = calibration_data(str(calib), None, preset, s, 0)
     print(f'calibrating harmoq+ W{b}A{b} with {budget} on {line}', flush=True)
     q, info = quantize(net, lr, cfg, progress=device != 'cpu')   # what harmoq_eval's calibration does, with cfg's budget; a GPU job's log shows how far it got
     info.update(calib=line)
