@@ -65,7 +65,8 @@ def run_in_process(f:Path, s:int, b:int, calib:Path, budget:dict, device:str='cp
     lr, line, _ = calibration_data(str(calib), None, preset, s, 0)
     print(f'calibrating harmoq+ W{b}A{b} with {budget} on {line}', flush=True)
     q, info = quantize(net, lr, cfg, progress=device != 'cpu')   # what harmoq_eval's calibration does, with cfg's budget; a GPU job's log shows how far it got
-    info.update(calib=line)
+    root = os.environ.get('HARMOQ_DATA')
+    info.update(calib=line.replace(str(Path(root).expanduser()), '$HARMOQ_DATA') if root else line)   # no machine's absolute data path in a committed file
     r = evaluate(q.eval(), benchmark('Set5', s), progress=False)
     rec = dict(model='dat-light', scale=s, method='harmoq+', w_bits=b, a_bits=b, preset=budget.get('calib_preset', 'cpu'),
                budget=dict(budget, patches=patches) if patches else budget,
