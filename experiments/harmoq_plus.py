@@ -5,7 +5,8 @@ compare directly): SunHays80 (a stand-in for DIV2K) split by image, every fifth 
 patches from the other 64 images (128 since commit 9640348; the heldout_ files were run with the 32 of the earlier preset), 16 LR
 48x48 / HR 192x192 held-out patches; PSNR on Y, border = scale. Each run is one row of
 results/harmoq_plus/heldout_dat-light_x<scale>_w<b>a<b>.json (or --json), written when it finishes (an interrupted run resumes at the
-next row). Every run starts from HarmoQPlusConfig.preset('cpu') and changes the switches its RUNS entry names.
+next row). Every run starts from HarmoQPlusConfig.preset('cpu') and changes the switches its RUNS entry names
+(calib_domain_probe.budget_setup, as the Set5 probe builds its budgets).
 
     python experiments/harmoq_plus.py --bits 3 --runs harmoq+,no_adaround,no_block,no_qdrop [--steps 50 --batch 4] [--threads 2]
     # the ablation of the preset of 2026-12-02 (QDrop off, round_lr 0.1, output term on), each ingredient switched in turn:
@@ -22,9 +23,8 @@ from harmoq.data import calibration_patches
 from harmoq.baselines import PRESETS
 from harmoq.models import load_model
 from harmoq.methods import quantize
-from harmoq.plus import HarmoQPlusConfig
 from heldout import sunhays_split, HeldOut   # experiments/heldout.py (run from the repository root: python experiments/...)
-from calib_domain_probe import BUDGETS       # the longer budgets that the goal cells' probe runs on Set5
+from calib_domain_probe import BUDGETS, budget_setup   # the longer budgets that the goal cells' probe runs on Set5
 
 RUNS = {   # name: the switches that differ from HarmoQPlusConfig's defaults
     'harmoq+': dict(),
@@ -72,9 +72,9 @@ for name in args.runs.split(','):
     if args.batch: kw['batch'] = args.batch
     key = name + ''.join(f' {k}={kw[k]}' for k in ('steps', 'batch') if k in kw)
     if key in out['runs']: print('done already:', key); continue
-    n = kw.pop('patches', preset.patches)
-    lr_run = lr_cal if n == preset.patches else calibration_patches(cal_files, n, preset.patch * s, s, seed=preset.seed)[0]
-    cfg = HarmoQPlusConfig.preset('cpu', w_bits=args.bits, a_bits=args.bits, **kw)
+    run_preset, cfg, _, _ = budget_setup(s, args.bits, kw)   # a budget's `patches` sizes the data, the rest is the config
+    lr_run = lr_cal if (run_preset.patches, run_preset.lr_patch(s)) == (preset.patches, preset.lr_patch(s)) else \
+        calibration_patches(cal_files, run_preset.patches, run_preset.lr_patch(s) * s, s, seed=run_preset.seed)[0]
     qm, log = quantize(dat, lr_run, cfg)
     units = log['units'].values()
     row = dict(held_out(qm), switches=dict(adaround=cfg.adaround, block_reconstruction=cfg.block_reconstruction, qdrop=cfg.qdrop,
